@@ -1,0 +1,1 @@
+"""Minka: results-based territorial social management."""

@@ -1,0 +1,3 @@
+from minka.cli import main
+
+main()

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from minka.portal import views
+
+app_name = "portal"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Views: thin, each calls one selector or service and renders."""
