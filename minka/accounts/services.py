@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minka.accounts.models import Role, RoleAssignment, User
+from minka.accounts.models import ApiToken, Role, RoleAssignment, User
 from minka.territories.models import Institution, Level, Territory
 
 
@@ -51,3 +55,46 @@ def role_assign(
         user=user, role=role, territory=territory, institution=institution
     )
     return assignment
+
+
+TOKEN_BYTES = 32
+
+
+def _token_digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the plaintext is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationError(_("Give the token a name, e.g. the system that will use it."))
+    plaintext = "mk_" + secrets.token_urlsafe(TOKEN_BYTES)
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], prefix=plaintext[3:11], digest=_token_digest(plaintext)
+    )
+    return token, plaintext
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(*, plaintext: str) -> User | None:
+    """The active user behind a live token, or None. Records when the token was last used."""
+    if not plaintext.startswith("mk_"):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_token_digest(plaintext), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user

@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from minka.territories.models import (
-    PATH_SEPARATOR,
     Institution,
     Population,
     Sex,
@@ -41,9 +40,7 @@ def territory_get(*, country: str, code: str) -> Territory | None:
 def territory_ancestors(*, territory: Territory) -> list[Territory]:
     """From the country down to the parent, in one query."""
     codes = territory.ancestor_codes
-    found = {
-        t.code: t for t in Territory.objects.filter(country=territory.country, code__in=codes)
-    }
+    found = {t.code: t for t in Territory.objects.filter(country=territory.country, code__in=codes)}
     return [found[c] for c in codes if c in found]
 
 
@@ -119,5 +116,6 @@ def institution_get(*, pk: int) -> Institution | None:
 
 
 def municipality_of(*, territory: Territory) -> Institution | None:
-    return Institution.objects.filter(territory=territory, kind=Institution.Kind.MUNICIPALITY).first()
-
+    return Institution.objects.filter(
+        territory=territory, kind=Institution.Kind.MUNICIPALITY
+    ).first()
