@@ -3,4 +3,4 @@ from django.urls import path
 from minka.portal import views
 
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [path("", views.home, name="home")]

@@ -119,3 +119,18 @@ def municipality_of(*, territory: Territory) -> Institution | None:
     return Institution.objects.filter(
         territory=territory, kind=Institution.Kind.MUNICIPALITY
     ).first()
+
+
+def population_by_sex(*, territory: Territory) -> list[dict[str, int | None]]:
+    """One row per year, newest first: {"year", "total", "male", "female"} (all ages, all areas).
+
+    Missing is not zero: a sex with no figure stays None.
+    """
+    years: dict[int, dict[str, int | None]] = {}
+    cells = Population.objects.filter(territory=territory, age_group="", area="total")
+    for cell in cells.order_by("-year"):
+        row = years.setdefault(
+            cell.year, {"year": cell.year, "total": None, "male": None, "female": None}
+        )
+        row[cell.sex] = cell.value
+    return list(years.values())
