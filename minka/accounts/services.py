@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minka.accounts.models import ApiToken, Role, RoleAssignment, User
+from minka.accounts.models import ApiToken, LoginAttempt, Role, RoleAssignment, User
 from minka.territories.models import Institution, Level, Territory
 
 
@@ -98,3 +101,57 @@ def api_token_authenticate(*, plaintext: str) -> User | None:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token.user
+
+
+# --- Login throttling -------------------------------------------------------------------
+# Failures are counted per username (not per IP: behind a NAT a whole municipality shares
+# one address) in a sliding window. A refused attempt is not itself recorded as a failure:
+# otherwise anyone who keeps knocking would keep the owner locked out forever, and the
+# owner's own correct password typed during the lock would extend it.
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """The verdict of `login_attempt_check`: allowed, or refused until `retry_at`."""
+
+    failures: int
+    retry_at: dt.datetime | None
+
+    @property
+    def allowed(self) -> bool:
+        return self.retry_at is None
+
+
+def login_attempt_check(*, username: str, ip: str | None) -> LoginThrottle:
+    """May someone try to sign in as `username` now? Reads only; see module note above.
+
+    Refused once LOGIN_MAX_FAILURES failures fall within LOGIN_FAILURE_WINDOW_SECONDS; the
+    refusal lasts until enough of those failures age out of the window (`retry_at`). `ip`
+    is accepted so the rule can later weigh addresses too; today it does not.
+    """
+    window = dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    maximum = settings.LOGIN_MAX_FAILURES
+    recent = list(
+        LoginAttempt.objects.filter(
+            username=username, attempted_at__gt=timezone.now() - window
+        )
+        .order_by("attempted_at")
+        .values_list("attempted_at", flat=True)
+    )
+    if len(recent) < maximum:
+        return LoginThrottle(failures=len(recent), retry_at=None)
+    # The lock lifts when the count inside the window drops to maximum - 1.
+    return LoginThrottle(failures=len(recent), retry_at=recent[len(recent) - maximum] + window)
+
+
+@transaction.atomic
+def login_failure_record(*, username: str, ip: str | None) -> LoginAttempt:
+    """Record one failed sign-in (kept also as the audit of who tried which username)."""
+    return LoginAttempt.objects.create(username=username[:150], ip_address=ip or None)
+
+
+@transaction.atomic
+def login_failures_clear(*, username: str) -> int:
+    """A successful sign-in forgives that username's earlier failures. Returns how many."""
+    deleted, _per_model = LoginAttempt.objects.filter(username=username).delete()
+    return deleted
