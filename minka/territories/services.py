@@ -115,3 +115,52 @@ def institution_create(
     institution.full_clean()
     institution.save()
     return institution
+
+
+@transaction.atomic
+def institution_update_contact(
+    *,
+    institution: Institution,
+    actor: object,
+    contact_email: str | None = None,
+    contact_phone: str | None = None,
+    technical_team_notes: str | None = None,
+) -> Institution:
+    """Change an institution's private contact data; None leaves a field, "" clears it.
+
+    The permission check is here, not only in the views, so no caller (API, form, script)
+    can write without it. On invalid input nothing is saved and `institution` is left as it
+    was. The audit log names the changed fields, never their values (they are private).
+    """
+    import logging
+
+    from django.core.exceptions import ValidationError
+
+    from minka.accounts.permissions import Action, require_permission
+
+    require_permission(actor, Action.CHANGE, institution)
+    given = {"contact_email": contact_email, "contact_phone": contact_phone,
+             "technical_team_notes": technical_team_notes}
+    changes = {
+        field: value if field == "technical_team_notes" else value.strip()
+        for field, value in given.items() if value is not None
+    }
+    before = {field: getattr(institution, field) for field in changes}
+    for field, value in changes.items():
+        setattr(institution, field, value)
+    try:
+        institution.clean_fields(
+            exclude=[f.name for f in Institution._meta.fields if f.name not in changes]
+        )
+    except ValidationError:
+        for field, value in before.items():
+            setattr(institution, field, value)
+        raise
+    changed = sorted(field for field in changes if before[field] != changes[field])
+    if changed:
+        institution.save(update_fields=changed)
+        logging.getLogger("minka.audit").info(
+            "institution %s contact changed by user %s: %s",
+            institution.pk, getattr(actor, "pk", None), ", ".join(changed),
+        )
+    return institution
