@@ -4,7 +4,8 @@
 Rules (the ones users trust):
 - the anonymous public sees only what is published: never VIEW_INTERNAL, VIEW_PRIVATE, CHANGE;
 - a national admin may do everything, everywhere;
-- a regional coordinator may see and change everything inside their region's subtree;
+- a regional coordinator may see and change everything inside their region's subtree, and
+  region-independent material (target None: e.g. indicator sheets) but not administer it;
 - a municipal official may see and change their own municipality, its territory and the
   localities under it, and nothing of any other municipality (a province's official does
   not reach the district municipalities of the province: each municipality is autonomous);
