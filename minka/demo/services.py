@@ -14,7 +14,12 @@ from django.db import transaction
 
 from minka.accounts.models import Role, User
 from minka.accounts.services import role_assign, user_create
-from minka.territories.importers import boundaries_parse, demo_data_read
+from minka.territories.importers import (
+    BoundaryFeature,
+    LoadReport,
+    boundaries_parse,
+    demo_data_read,
+)
 from minka.territories.selectors import municipality_of, territory_get
 from minka.territories.services import (
     boundaries_load,
@@ -74,15 +79,9 @@ def demo_seed(*, shared_data: Path = SHARED_DATA) -> DemoResult:
     result.report.extend(import_report_lines(population))
     if shared_data.is_dir():
         for filename, code_field in CUSCO_BOUNDARIES:
-            path = shared_data / filename
-            loaded = import_apply(
-                parsed=boundaries_parse(path, code_field=code_field),
-                load=lambda rows, p=path: boundaries_load(
-                    country="PE", features=rows, source=p.name
-                ),
-                source=path.name,
+            result.report.extend(
+                import_report_lines(_boundaries(shared_data / filename, code_field))
             )
-            result.report.extend(import_report_lines(loaded))
     else:
         result.report.append(f"{shared_data} not found: boundaries not loaded.")
     result.logins = [_demo_person(*person) for person in DEMO_PEOPLE]
@@ -90,9 +89,20 @@ def demo_seed(*, shared_data: Path = SHARED_DATA) -> DemoResult:
     return result
 
 
+def _boundaries(path: Path, code_field: str) -> LoadReport:
+    def load(features: list[BoundaryFeature]) -> LoadReport:
+        return boundaries_load(country="PE", features=features, source=path.name)
+
+    parsed = boundaries_parse(path, code_field=code_field)
+    return import_apply(parsed=parsed, load=load, source=path.name)
+
+
 def _demo_person(username: str, first: str, last: str, role: str, code: str) -> DemoLogin:
     user = User.objects.filter(username=username).first() or user_create(
-        username=username, password=DEMO_PASSWORD, first_name=first, last_name=last,
+        username=username,
+        password=DEMO_PASSWORD,
+        first_name=first,
+        last_name=last,
         email=f"{username}@demo.minka.pe",
     )
     scope = ""
