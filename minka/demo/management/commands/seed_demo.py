@@ -13,13 +13,13 @@ from minka.demo.services import DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):
-    help = "Load the Cusco demo: territories, 2025 census population, institutions, one user per role."
+    help = "Load the Cusco demo: territories, 2025 census, institutions, one user per role."
 
     def handle(self, *args: object, **options: object) -> None:
         result = demo_seed()
         for line in result.report:
             self.stdout.write(line)
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s)" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
         for login in result.logins:
             self.stdout.write(f"  {login.username:<26} {login.role:<30} {login.scope}")
