@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
 
+from minka.territories.importers.checks import (
+    population_rows_check,
+    population_sum_issues,
+    population_values_check,
+    territory_rows_check,
+    where,
+)
+from minka.territories.importers.issues import MESSAGES, Issue, Origin, origin_of
+from minka.territories.importers.rows import (
+    LEVEL_RANK,
+    BoundaryFeature,
+    Counts,
+    ImportRejected,
+    LoadReport,
+    Parsed,
+    PopulationRow,
+    TerritoryRow,
+    root_row,
+)
 from minka.territories.models import (
     LEVEL_DEPTH,
     PATH_SEPARATOR,
+    Boundary,
     Institution,
     Level,
+    Population,
+    Sex,
     Territory,
+    TerritoryAlias,
 )
 from minka.territories.naming import search_key
+from minka.territories.selectors import normalise_code
 
 
 def territory_path(*, parent: Territory | None, country: str, code: str) -> str:
@@ -164,3 +191,402 @@ def institution_update_contact(
             institution.pk, getattr(actor, "pk", None), ", ".join(changed),
         )
     return institution
+
+
+# --- Imports -------------------------------------------------------------------------------
+# The parsers in minka.territories.importers turn files into rows; these services write rows.
+# Each is one transaction that checks every row first and raises ImportRejected (having
+# written nothing) on any error, so a caller can never keep half an import. Running one again
+# with the same rows writes nothing and counts everything as unchanged.
+
+_BATCH = 500
+
+
+@transaction.atomic
+def territories_load(*, country: str, rows: Sequence[TerritoryRow], source: str) -> LoadReport:
+    """Create or update the territories in `rows` and the institutions they call for.
+
+    Matched on (country, code): a new code is created; a known one takes the row's name,
+    capital and aliases and counts as updated only if one of them differed. Nothing is
+    deleted or retired (that is `territory_retire`'s decision, not a file's). The country's
+    root is created if the rows lack it. A parent must be in the rows or in the database.
+    Afterwards every district (and, where MUNICIPALITY_NAME has a template, every province)
+    has its municipality and every region in REGIONAL_GOVERNMENT_NAME its regional government.
+    Raises ImportRejected if any row has an error; warnings are in the returned report.
+    """
+    country = country.upper()
+    if not any(row.level == Level.COUNTRY for row in rows):
+        rows = [root_row(country), *rows]
+    report = LoadReport(source=source)
+    report.issues.extend(territory_rows_check(rows, country=country))
+    existing = {t.code: t for t in Territory.objects.filter(country=country)}
+    report.issues.extend(_territory_row_issues(rows, existing))
+    if report.errors:
+        raise ImportRejected(report)
+    status, renamed = _territories_upsert(rows, existing)
+    for code, changed in _aliases_upsert(rows, existing).items():
+        if changed and status[code] == "unchanged":
+            status[code] = "updated"
+    for row in sorted(rows, key=lambda r: LEVEL_RANK[r.level]):
+        counts = report.count(row.level)
+        setattr(counts, status[row.code], getattr(counts, status[row.code]) + 1)
+    loaded = [existing[row.code] for row in rows if row.level != Level.COUNTRY]
+    report.counts["institution"] = _institutions_ensure(territories=loaded, renamed=renamed)
+    return report
+
+
+def _territory_row_issues(
+    rows: Sequence[TerritoryRow], existing: Mapping[str, Territory]
+) -> list[Issue]:
+    """What only the database can tell: unknown parents, moved codes, values too long."""
+    issues: list[Issue] = []
+    in_rows = {row.code for row in rows}
+    code_of = {t.pk: t.code for t in existing.values()}
+    limits = {f: _max_length(Territory, f) for f in ("code", "name", "capital")}
+    alias_limit = _max_length(TerritoryAlias, "code")
+    for row in rows:
+        origin = origin_of(row)
+        parent = existing.get(row.parent_code or "")
+        if row.parent_code and row.parent_code not in in_rows and parent is None:
+            issues.append(origin.error("missing_parent", value=row.parent_code, code=row.code))
+        elif row.parent_code not in in_rows and parent and LEVEL_RANK.get(row.level, 0) <= (
+                LEVEL_RANK.get(parent.level, 0)):
+            issues.append(origin.error("parent_level", value=parent.code, code=row.code,
+                                       level=row.level, parent_level=parent.level))
+        known = existing.get(row.code)
+        if known and (known.level != row.level or code_of.get(known.parent_id or 0) != (
+                row.parent_code)):
+            issues.append(origin.error(
+                "moved_territory", value=row.code, code=row.code,
+                existing=f"{known.level} under {code_of.get(known.parent_id or 0, '-')}"))
+        for column, value in (("code", row.code), ("name", row.name), ("capital", row.capital)):
+            if len(value) > limits[column]:
+                issues.append(origin.error("too_long", column=column, value=value[:40],
+                                           found=len(value), limit=limits[column]))
+        for scheme, code in row.aliases.items():
+            if scheme not in TerritoryAlias.Scheme.values:
+                issues.append(origin.error("unknown_alias_scheme", value=scheme))
+            elif len(code) > alias_limit:
+                issues.append(origin.error("too_long", column=scheme, value=code[:40],
+                                           found=len(code), limit=alias_limit))
+    return issues
+
+
+def _max_length(model: type[Territory] | type[TerritoryAlias], field: str) -> int:
+    return getattr(model._meta.get_field(field), "max_length", None) or 0
+
+
+def _territories_upsert(
+    rows: Sequence[TerritoryRow], existing: dict[str, Territory]
+) -> tuple[dict[str, str], dict[int, str]]:
+    """Level by level, parents first, so each bulk insert can point at saved parents.
+
+    Adds the new territories to `existing`; returns each code's status and, for renamed
+    territories, their former names (pk -> name).
+    """
+    status: dict[str, str] = {}
+    renamed: dict[int, str] = {}
+    for rank in sorted({LEVEL_RANK[row.level] for row in rows}):
+        new: list[Territory] = []
+        changed: list[Territory] = []
+        for row in (r for r in rows if LEVEL_RANK[r.level] == rank):
+            known = existing.get(row.code)
+            if known is None:
+                parent = existing[row.parent_code] if row.parent_code else None
+                new.append(territory_build(
+                    country=row.country, code=row.code, name=row.name, level=row.level,
+                    parent=parent, capital=row.capital))
+                status[row.code] = "created"
+            elif known.name != row.name or known.capital != row.capital:
+                if known.name != row.name:
+                    renamed[known.pk] = known.name
+                known.name, known.search_name = row.name, search_key(row.name)
+                known.capital = row.capital
+                changed.append(known)
+                status[row.code] = "updated"
+            else:
+                status[row.code] = "unchanged"
+        Territory.objects.bulk_create(new, batch_size=_BATCH)
+        existing.update({t.code: t for t in new})
+        Territory.objects.bulk_update(changed, ["name", "search_name", "capital"],
+                                      batch_size=_BATCH)
+    return status, renamed
+
+
+def _aliases_upsert(
+    rows: Sequence[TerritoryRow], territories: Mapping[str, Territory]
+) -> dict[str, bool]:
+    """Set each row's aliases (other schemes are left alone); code -> whether any changed."""
+    country = rows[0].country
+    known = {(a.territory_id, a.scheme): a
+             for a in TerritoryAlias.objects.filter(territory__country=country)}
+    new: list[TerritoryAlias] = []
+    changed: list[TerritoryAlias] = []
+    result: dict[str, bool] = {}
+    for row in rows:
+        territory = territories[row.code]
+        result[row.code] = False
+        for scheme, code in row.aliases.items():
+            alias = known.get((territory.pk, scheme))
+            if alias is None:
+                new.append(TerritoryAlias(territory=territory, scheme=scheme, code=code))
+            elif alias.code != code:
+                alias.code = code
+                changed.append(alias)
+            else:
+                continue
+            result[row.code] = True
+    TerritoryAlias.objects.bulk_create(new, batch_size=_BATCH)
+    TerritoryAlias.objects.bulk_update(changed, ["code"], batch_size=_BATCH)
+    return result
+
+
+def _institution_wanted(territory: Territory, name: str) -> tuple[str, str, str] | None:
+    """(kind, government level, name) of the institution a territory calls for, if any."""
+    level = Level(territory.level)
+    named = Territory(country=territory.country, level=territory.level, name=name)
+    if level == Level.DISTRICT:
+        return (Institution.Kind.MUNICIPALITY, Institution.GovernmentLevel.DISTRICT,
+                municipality_name(territory=named))
+    if level == Level.PROVINCE and (territory.country, level) in MUNICIPALITY_NAME:
+        return (Institution.Kind.MUNICIPALITY, Institution.GovernmentLevel.PROVINCIAL,
+                municipality_name(territory=named))
+    template = REGIONAL_GOVERNMENT_NAME.get(territory.country)
+    if level == Level.REGION and template:
+        return (Institution.Kind.REGIONAL_GOVERNMENT, Institution.GovernmentLevel.REGIONAL,
+                template.format(name=name))
+    return None
+
+
+def _institutions_ensure(*, territories: Sequence[Territory], renamed: Mapping[int, str]) -> Counts:
+    """Create missing municipalities and regional governments; follow a territory's rename.
+
+    An existing institution keeps any name given to it by hand: it is renamed only when its
+    name is still the one generated from the territory's former name.
+    """
+    counts = Counts()
+    if not territories:
+        return counts
+    kinds = [Institution.Kind.MUNICIPALITY, Institution.Kind.REGIONAL_GOVERNMENT]
+    known = {(i.territory_id, i.kind): i for i in Institution.objects.filter(
+        territory__country=territories[0].country, kind__in=kinds).order_by("-pk")}
+    new: list[Institution] = []
+    changed: list[Institution] = []
+    for territory in territories:
+        wanted = _institution_wanted(territory, territory.name)
+        if wanted is None:
+            continue
+        kind, level, name = wanted
+        institution = known.get((territory.pk, kind))
+        former = renamed.get(territory.pk)
+        former_wanted = _institution_wanted(territory, former) if former else None
+        if institution is None:
+            new.append(Institution(name=name, kind=kind, government_level=level,
+                                   territory=territory))
+            counts.created += 1
+        elif former_wanted and institution.name == former_wanted[2] and institution.name != name:
+            institution.name = name
+            changed.append(institution)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    Institution.objects.bulk_create(new, batch_size=_BATCH)
+    Institution.objects.bulk_update(changed, ["name"], batch_size=_BATCH)
+    return counts
+
+
+@transaction.atomic
+def population_load(*, year: int, rows: Sequence[PopulationRow], source: str) -> LoadReport:
+    """Create or update population cells of `year`; every territory must already exist.
+
+    A cell is (territory, year, sex, age group, area); its value and `source` are set, and it
+    counts as updated only if one of them differed. Cells not in the rows are left alone.
+    Raises ImportRejected if a row is for another year, names an unknown territory, holds an
+    impossible value, or if the parts in the rows do not add up to their whole in the tree.
+    """
+    report = LoadReport(source=source)
+    report.issues.extend(population_values_check(rows, year=year))
+    report.issues.extend(population_rows_check(rows))
+    territories: dict[tuple[str, str], Territory] = {}
+    for country in sorted({row.country for row in rows}):
+        in_country = {t.code: t for t in Territory.objects.filter(country=country)}
+        territories.update({(country, code): t for code, t in in_country.items()})
+        country_rows = [row for row in rows if row.country == country]
+        report.issues.extend(_population_tree_issues(country, country_rows, in_country))
+    if report.errors:
+        raise ImportRejected(report)
+    countries = sorted({row.country for row in rows})
+    known = {(p.territory_id, p.sex, p.age_group, p.area): p for p in Population.objects.filter(
+        year=year, territory__country__in=countries)}
+    new: list[Population] = []
+    changed: list[Population] = []
+    counts = report.count("population")
+    for row in rows:
+        territory = territories[(row.country, row.code)]
+        cell = known.get((territory.pk, row.sex, row.age_group, row.area))
+        if cell is None:
+            new.append(Population(territory=territory, year=year, sex=row.sex, value=row.value,
+                                  age_group=row.age_group, area=row.area, source=source))
+            counts.created += 1
+        elif cell.value != row.value or cell.source != source:
+            cell.value, cell.source = row.value, source
+            changed.append(cell)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    Population.objects.bulk_create(new, batch_size=_BATCH)
+    Population.objects.bulk_update(changed, ["value", "source"], batch_size=_BATCH)
+    return report
+
+
+def _population_tree_issues(
+    country: str, rows: Sequence[PopulationRow], territories: Mapping[str, Territory]
+) -> list[Issue]:
+    """Unknown codes; then whether parts add up to their whole in the stored tree."""
+    unknown = [row for row in rows if row.code not in territories]
+    if unknown:
+        return [origin_of(row).error("unknown_territory", value=row.code, country=country)
+                for row in unknown]
+    code_of = {t.pk: t.code for t in territories.values()}
+    parent_of = {row.code: code_of.get(territories[row.code].parent_id or 0) for row in rows}
+    issues = population_sum_issues(rows, parent_of=parent_of)
+    for row in rows:
+        name = territories[row.code].name
+        if row.name and row.sex == Sex.TOTAL and search_key(row.name) != search_key(name):
+            issues.append(origin_of(row).warning(
+                "name_differs", column="", value=row.name, code=row.code, name=name))
+    return issues
+
+
+@transaction.atomic
+def boundaries_load(
+    *, country: str, features: Sequence[BoundaryFeature], source: str
+) -> LoadReport:
+    """Set the outline of each territory that has a feature; report those left without one.
+
+    A feature whose code is not a territory of `country` is a warning and is skipped (codes
+    are normalised like lookups: "080000" is "08"). Territories of the features' levels under
+    the same parents that got no feature are listed as warnings: a 2007 map lacks the
+    districts created since. Raises ImportRejected if two features name the same territory.
+    """
+    country = country.upper()
+    report = LoadReport(source=source)
+    territories = {t.code: t for t in Territory.objects.filter(country=country)}
+    matched: dict[int, tuple[Territory, BoundaryFeature]] = {}
+    for feature in features:
+        origin = origin_of(feature)
+        territory = territories.get(normalise_code(country=country, code=feature.code))
+        if territory is None:
+            report.issues.append(origin.warning(
+                "unknown_boundary_code", value=feature.code, country=country))
+        elif territory.pk in matched:
+            first = where(origin_of(matched[territory.pk][1]))
+            report.issues.append(origin.error("duplicate_code", value=feature.code, first=first))
+        else:
+            matched[territory.pk] = (territory, feature)
+    if report.errors:
+        raise ImportRejected(report)
+    file = Origin(file=origin_of(features[0]).file if features else "")
+    levels = {t.level for t, _ in matched.values()}
+    parents = {t.parent_id for t, _ in matched.values()}
+    for territory in territories.values():
+        if (territory.level in levels and territory.parent_id in parents
+                and territory.pk not in matched and territory.is_current):
+            report.issues.append(file.warning(
+                "no_feature", value=territory.code, name=territory.name))
+    known = {b.territory_id: b for b in Boundary.objects.filter(territory__country=country)}
+    new: list[Boundary] = []
+    changed: list[Boundary] = []
+    counts = report.count("boundary")
+    for territory, feature in matched.values():
+        boundary = known.get(territory.pk)
+        if boundary is None:
+            new.append(Boundary(territory=territory, geometry=feature.geometry, source=source))
+            counts.created += 1
+        elif boundary.geometry != feature.geometry or boundary.source != source:
+            boundary.geometry, boundary.source = feature.geometry, source
+            changed.append(boundary)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    Boundary.objects.bulk_create(new, batch_size=_BATCH)
+    Boundary.objects.bulk_update(changed, ["geometry", "source"], batch_size=_BATCH)
+    return report
+
+
+def import_apply(
+    *, parsed: Parsed[Any], load: Callable[[list[Any]], LoadReport], source: str
+) -> LoadReport:
+    """The file's issues plus what `load(rows)` did; `load` runs only if the file had no error.
+
+    Never raises for bad input: the returned report's `errors` say whether it was refused.
+    """
+    if parsed.errors:
+        return LoadReport(source=source, issues=list(parsed.issues))
+    try:
+        loaded = load(parsed.rows)
+    except ImportRejected as rejected:
+        loaded = rejected.report
+    loaded.issues[:0] = parsed.issues
+    return loaded
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def import_issue_text(issue: Issue) -> str:
+    """The issue as a translated sentence after its place: "file, line 12, column inei: …"."""
+    place = [issue.file] if issue.file else []
+    if issue.line is not None:
+        place.append(gettext("line %(line)s") % {"line": issue.line})
+    if issue.feature is not None:
+        place.append(gettext("feature %(feature)s") % {"feature": issue.feature})
+    if issue.column and issue.feature is not None:
+        place.append(gettext("property %(column)s") % {"column": issue.column})
+    elif issue.column:
+        place.append(gettext("column %(column)s") % {"column": issue.column})
+    params = _Blank(issue.params)
+    params.update(file=issue.file, line=issue.line or "?", column=issue.column,
+                  value=issue.value)
+    template = MESSAGES.get(issue.reason)
+    message = gettext(template) % params if template else f"{issue.reason} {issue.value}"
+    return f"{', '.join(place)}: {message}" if place else message
+
+
+def _count_label(key: str) -> str:
+    if key in Level.values:
+        return str(Level(key).label)
+    labels = {"institution": gettext("Institutions"), "population": gettext("Population cells"),
+              "boundary": gettext("Boundaries")}
+    return labels.get(key, key)
+
+
+def import_report_lines(report: LoadReport) -> list[str]:
+    """The report as printed by the import commands: counts, warnings, errors."""
+    lines = [gettext("Import of %(source)s") % {"source": report.source}]
+    if report.errors:
+        lines.append(gettext("Refused: nothing was written to the database."))
+    for key, counts in report.counts.items():
+        lines.append("  " + gettext(
+            "%(label)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged"
+        ) % {"label": _count_label(key), "created": counts.created, "updated": counts.updated,
+             "unchanged": counts.unchanged})
+    for title, issues in ((gettext("Warnings"), report.warnings),
+                          (gettext("Errors"), report.errors)):
+        lines.append(f"{title}: {len(issues)}")
+        lines.extend("  " + import_issue_text(issue) for issue in issues)
+    return lines
+
+
+def import_refusal_text(report: LoadReport) -> str:
+    """One paragraph for CommandError: how many errors, and the first in full."""
+    count = len(report.errors)
+    return ngettext(
+        "The import was refused (%(count)s error) and the database was not changed. "
+        "The error: %(first)s",
+        "The import was refused (%(count)s errors) and the database was not changed. "
+        "First error: %(first)s",
+        count,
+    ) % {"count": count, "first": import_issue_text(report.errors[0])}
