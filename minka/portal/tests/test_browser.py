@@ -38,6 +38,7 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="es-PE")
     page = context.new_page()
+    page.set_default_timeout(10_000)
     yield page
     context.close()
 
