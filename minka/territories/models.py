@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 PATH_SEPARATOR = "/"
 
@@ -160,8 +161,8 @@ class Institution(models.Model):
     class GovernmentLevel(models.TextChoices):
         NATIONAL = "national", _("National")
         REGIONAL = "regional", _("Regional")
-        PROVINCIAL = "provincial", _("Provincial")
-        DISTRICT = "district", _("District")
+        PROVINCIAL = "provincial", pgettext_lazy("level of government", "Provincial")
+        DISTRICT = "district", pgettext_lazy("level of government", "District")
         NONE = "none", _("Not a government")
 
     name = models.CharField(_("name"), max_length=250)
