@@ -28,7 +28,7 @@ browser-deps:
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
 
 lint: install
-	$(BIN)/ruff check minka bench
+	$(BIN)/ruff check minka scripts
 	MINKA_TESTING=1 $(BIN)/mypy minka
 
 # The suite on SQLite, then again on PostgreSQL when DATABASE_URL points to one.

@@ -177,7 +177,7 @@ def test_an_inactive_user_may_do_nothing(personas, tree, persona):
 
 
 def test_require_permission_raises_permission_denied_with_a_reason(personas, tree):
-    with pytest.raises(PermissionDenied, match="permission"):
+    with pytest.raises(PermissionDenied, match="No tiene permiso"):
         require_permission(_user(personas, "san_jeronimo_official"), CH, tree.muni_cusco)
     require_permission(_user(personas, "cusco_official"), CH, tree.muni_cusco)  # no raise
 

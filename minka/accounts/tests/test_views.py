@@ -196,7 +196,7 @@ def test_a_new_token_is_shown_once_with_a_warning(client, personas):
     plaintext = response.context["new_token_plaintext"]
     html = response.content.decode()
     assert plaintext in html
-    assert "will not be shown again" in html
+    assert "no se volverá a mostrar" in html
     token = ApiToken.objects.get(user=personas.evaluator)
     assert token.name == "DHIS2 sync"
     assert plaintext not in token.digest and token.digest != plaintext

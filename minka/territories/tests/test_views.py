@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from minka.territories.models import Institution
@@ -56,9 +57,8 @@ def test_territory_page_shows_population_by_sex_and_children(client, tree):
 def test_territory_page_in_english_groups_with_commas(client, tree):
     make_population(territory=tree.cusco_province, year=2025, total=495077, male=241533,
                     female=253544)
-    response = client.get(
-        reverse("territories:detail", args=["PE", "0801"]), HTTP_ACCEPT_LANGUAGE="en"
-    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get(reverse("territories:detail", args=["PE", "0801"]))
     assert "495,077" in response.content.decode()
 
 
