@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext, ngettext
 
 from minka.territories.importers.checks import (
@@ -200,6 +201,42 @@ def institution_update_contact(
 # with the same rows writes nothing and counts everything as unchanged.
 
 _BATCH = 500
+_Key = TypeVar("_Key", bound=Hashable)
+_Row = TypeVar("_Row", bound=Model)
+
+
+def _bulk_upsert(
+    model: type[_Row],
+    *,
+    known: Mapping[_Key, _Row],
+    wanted: Iterable[tuple[_Key, _Row]],
+    fields: Sequence[str],
+) -> dict[_Key, str]:
+    """Insert what is new, copy `fields` onto what differs, leave the rest alone.
+
+    The one way every loader writes, so that re-running an import writes nothing: a row is
+    "updated" only when one of `fields` differs from what is stored. `wanted` pairs a key of
+    `known` with an unsaved instance holding the wanted values. Known instances are changed in
+    place and new ones get their primary keys. Returns each key's status.
+    """
+    status: dict[_Key, str] = {}
+    new: list[_Row] = []
+    changed: list[_Row] = []
+    for key, row in wanted:
+        current = known.get(key)
+        if current is None:
+            new.append(row)
+            status[key] = "created"
+        elif any(getattr(current, f) != getattr(row, f) for f in fields):
+            for f in fields:
+                setattr(current, f, getattr(row, f))
+            changed.append(current)
+            status[key] = "updated"
+        else:
+            status[key] = "unchanged"
+    model._default_manager.bulk_create(new, batch_size=_BATCH)
+    model._default_manager.bulk_update(changed, list(fields), batch_size=_BATCH)
+    return status
 
 
 @transaction.atomic
@@ -228,8 +265,7 @@ def territories_load(*, country: str, rows: Sequence[TerritoryRow], source: str)
         if changed and status[code] == "unchanged":
             status[code] = "updated"
     for row in sorted(rows, key=lambda r: LEVEL_RANK[r.level]):
-        counts = report.count(row.level)
-        setattr(counts, status[row.code], getattr(counts, status[row.code]) + 1)
+        report.count(row.level).add(status[row.code])
     loaded = [existing[row.code] for row in rows if row.level != Level.COUNTRY]
     report.counts["institution"] = _institutions_ensure(territories=loaded, renamed=renamed)
     return report
@@ -284,32 +320,25 @@ def _territories_upsert(
     Adds the new territories to `existing`; returns each code's status and, for renamed
     territories, their former names (pk -> name).
     """
+    renamed = {
+        existing[row.code].pk: existing[row.code].name
+        for row in rows
+        if row.code in existing and existing[row.code].name != row.name
+    }
     status: dict[str, str] = {}
-    renamed: dict[int, str] = {}
     for rank in sorted({LEVEL_RANK[row.level] for row in rows}):
-        new: list[Territory] = []
-        changed: list[Territory] = []
-        for row in (r for r in rows if LEVEL_RANK[r.level] == rank):
-            known = existing.get(row.code)
-            if known is None:
-                parent = existing[row.parent_code] if row.parent_code else None
-                new.append(territory_build(
-                    country=row.country, code=row.code, name=row.name, level=row.level,
-                    parent=parent, capital=row.capital))
-                status[row.code] = "created"
-            elif known.name != row.name or known.capital != row.capital:
-                if known.name != row.name:
-                    renamed[known.pk] = known.name
-                known.name, known.search_name = row.name, search_key(row.name)
-                known.capital = row.capital
-                changed.append(known)
-                status[row.code] = "updated"
-            else:
-                status[row.code] = "unchanged"
-        Territory.objects.bulk_create(new, batch_size=_BATCH)
-        existing.update({t.code: t for t in new})
-        Territory.objects.bulk_update(changed, ["name", "search_name", "capital"],
-                                      batch_size=_BATCH)
+        level_rows = [row for row in rows if LEVEL_RANK[row.level] == rank]
+        wanted = [
+            (row.code, territory_build(
+                country=row.country, code=row.code, name=row.name, level=row.level,
+                parent=existing[row.parent_code] if row.parent_code else None,
+                capital=row.capital))
+            for row in level_rows
+        ]
+        status.update(_bulk_upsert(
+            Territory, known=existing, wanted=wanted, fields=["name", "search_name", "capital"]
+        ))
+        existing.update({code: t for code, t in wanted if code not in existing})
     return status, renamed
 
 
@@ -320,25 +349,15 @@ def _aliases_upsert(
     country = rows[0].country
     known = {(a.territory_id, a.scheme): a
              for a in TerritoryAlias.objects.filter(territory__country=country)}
-    new: list[TerritoryAlias] = []
-    changed: list[TerritoryAlias] = []
-    result: dict[str, bool] = {}
-    for row in rows:
-        territory = territories[row.code]
-        result[row.code] = False
-        for scheme, code in row.aliases.items():
-            alias = known.get((territory.pk, scheme))
-            if alias is None:
-                new.append(TerritoryAlias(territory=territory, scheme=scheme, code=code))
-            elif alias.code != code:
-                alias.code = code
-                changed.append(alias)
-            else:
-                continue
-            result[row.code] = True
-    TerritoryAlias.objects.bulk_create(new, batch_size=_BATCH)
-    TerritoryAlias.objects.bulk_update(changed, ["code"], batch_size=_BATCH)
-    return result
+    wanted = [
+        ((territories[row.code].pk, scheme),
+         TerritoryAlias(territory=territories[row.code], scheme=scheme, code=code))
+        for row in rows
+        for scheme, code in row.aliases.items()
+    ]
+    status = _bulk_upsert(TerritoryAlias, known=known, wanted=wanted, fields=["code"])
+    changed_pks = {pk for (pk, _scheme), s in status.items() if s != "unchanged"}
+    return {row.code: territories[row.code].pk in changed_pks for row in rows}
 
 
 def _institution_wanted(territory: Territory, name: str) -> tuple[str, str, str] | None:
@@ -370,28 +389,21 @@ def _institutions_ensure(*, territories: Sequence[Territory], renamed: Mapping[i
     kinds = [Institution.Kind.MUNICIPALITY, Institution.Kind.REGIONAL_GOVERNMENT]
     known = {(i.territory_id, i.kind): i for i in Institution.objects.filter(
         territory__country=territories[0].country, kind__in=kinds).order_by("-pk")}
-    new: list[Institution] = []
-    changed: list[Institution] = []
+    wanted: list[tuple[tuple[int, str], Institution]] = []
     for territory in territories:
-        wanted = _institution_wanted(territory, territory.name)
-        if wanted is None:
+        generated = _institution_wanted(territory, territory.name)
+        if generated is None:
             continue
-        kind, level, name = wanted
-        institution = known.get((territory.pk, kind))
+        kind, level, name = generated
+        current = known.get((territory.pk, kind))
         former = renamed.get(territory.pk)
-        former_wanted = _institution_wanted(territory, former) if former else None
-        if institution is None:
-            new.append(Institution(name=name, kind=kind, government_level=level,
-                                   territory=territory))
-            counts.created += 1
-        elif former_wanted and institution.name == former_wanted[2] and institution.name != name:
-            institution.name = name
-            changed.append(institution)
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
-    Institution.objects.bulk_create(new, batch_size=_BATCH)
-    Institution.objects.bulk_update(changed, ["name"], batch_size=_BATCH)
+        former_generated = _institution_wanted(territory, former) if former else None
+        if current is not None and not (former_generated and current.name == former_generated[2]):
+            name = current.name  # named by hand, or its territory was not renamed: keep it
+        wanted.append(((territory.pk, kind), Institution(
+            name=name, kind=kind, government_level=level, territory=territory)))
+    for status in _bulk_upsert(Institution, known=known, wanted=wanted, fields=["name"]).values():
+        counts.add(status)
     return counts
 
 
@@ -408,34 +420,27 @@ def population_load(*, year: int, rows: Sequence[PopulationRow], source: str) ->
     report.issues.extend(population_values_check(rows, year=year))
     report.issues.extend(population_rows_check(rows))
     territories: dict[tuple[str, str], Territory] = {}
-    for country in sorted({row.country for row in rows}):
+    countries = sorted({row.country for row in rows})
+    for country in countries:
         in_country = {t.code: t for t in Territory.objects.filter(country=country)}
         territories.update({(country, code): t for code, t in in_country.items()})
         country_rows = [row for row in rows if row.country == country]
         report.issues.extend(_population_tree_issues(country, country_rows, in_country))
     if report.errors:
         raise ImportRejected(report)
-    countries = sorted({row.country for row in rows})
     known = {(p.territory_id, p.sex, p.age_group, p.area): p for p in Population.objects.filter(
         year=year, territory__country__in=countries)}
-    new: list[Population] = []
-    changed: list[Population] = []
-    counts = report.count("population")
+    wanted = []
     for row in rows:
         territory = territories[(row.country, row.code)]
-        cell = known.get((territory.pk, row.sex, row.age_group, row.area))
-        if cell is None:
-            new.append(Population(territory=territory, year=year, sex=row.sex, value=row.value,
-                                  age_group=row.age_group, area=row.area, source=source))
-            counts.created += 1
-        elif cell.value != row.value or cell.source != source:
-            cell.value, cell.source = row.value, source
-            changed.append(cell)
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
-    Population.objects.bulk_create(new, batch_size=_BATCH)
-    Population.objects.bulk_update(changed, ["value", "source"], batch_size=_BATCH)
+        wanted.append(((territory.pk, row.sex, row.age_group, row.area), Population(
+            territory=territory, year=year, sex=row.sex, value=row.value,
+            age_group=row.age_group, area=row.area, source=source)))
+    counts = report.count("population")
+    for status in _bulk_upsert(
+        Population, known=known, wanted=wanted, fields=["value", "source"]
+    ).values():
+        counts.add(status)
     return report
 
 
@@ -495,22 +500,15 @@ def boundaries_load(
             report.issues.append(file.warning(
                 "no_feature", value=territory.code, name=territory.name))
     known = {b.territory_id: b for b in Boundary.objects.filter(territory__country=country)}
-    new: list[Boundary] = []
-    changed: list[Boundary] = []
+    wanted = [
+        (territory.pk, Boundary(territory=territory, geometry=feature.geometry, source=source))
+        for territory, feature in matched.values()
+    ]
     counts = report.count("boundary")
-    for territory, feature in matched.values():
-        boundary = known.get(territory.pk)
-        if boundary is None:
-            new.append(Boundary(territory=territory, geometry=feature.geometry, source=source))
-            counts.created += 1
-        elif boundary.geometry != feature.geometry or boundary.source != source:
-            boundary.geometry, boundary.source = feature.geometry, source
-            changed.append(boundary)
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
-    Boundary.objects.bulk_create(new, batch_size=_BATCH)
-    Boundary.objects.bulk_update(changed, ["geometry", "source"], batch_size=_BATCH)
+    for status in _bulk_upsert(
+        Boundary, known=known, wanted=wanted, fields=["geometry", "source"]
+    ).values():
+        counts.add(status)
     return report
 
 

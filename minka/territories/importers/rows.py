@@ -95,6 +95,10 @@ class Counts:
     def total(self) -> int:
         return self.created + self.updated + self.unchanged
 
+    def add(self, status: str) -> None:
+        """Count one row by its status: "created", "updated" or "unchanged"."""
+        setattr(self, status, getattr(self, status) + 1)
+
 
 @dataclass
 class LoadReport:
