@@ -19,12 +19,12 @@ from minka.api.schemas import (
 )
 from minka.api.selectors import (
     InstitutionRead,
-    institution_or_404,
     institution_read,
     institution_search,
     institution_view,
 )
 from minka.territories.models import Institution
+from minka.territories.selectors import institution_or_404
 from minka.territories.services import institution_update_contact
 
 router = Router(tags=["institutions"])

@@ -12,29 +12,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from minka.accounts.permissions import Action, has_permission
 from minka.territories.models import Institution, Population, Sex, Territory, TerritoryAlias
 from minka.territories.selectors import (
-    institution_get,
     institution_list,
+    institution_or_404,
     territory_ancestors,
     territory_get,
     territory_list,
+    territory_or_404,
     territory_population,
 )
-
-
-def territory_or_404(*, country: str, code: str) -> Territory:
-    territory = territory_get(country=country, code=code)
-    if territory is None:
-        raise Http404(
-            _("There is no territory %(code)s in %(country)s.")
-            % {"code": code, "country": country.upper()}
-        )
-    return territory
 
 
 def territory_search(
@@ -141,13 +131,6 @@ class InstitutionRead:
         if name.startswith("_") or name == "institution":
             raise AttributeError(name)
         return getattr(self.institution, name)
-
-
-def institution_or_404(*, pk: int) -> Institution:
-    institution = institution_get(pk=pk)
-    if institution is None:
-        raise Http404(_("There is no institution %(id)s.") % {"id": pk})
-    return institution
 
 
 def institution_read(*, pk: int, reader: Any) -> InstitutionRead:

@@ -6,6 +6,8 @@ Ancestors and descendants use the materialised path: one query each, at any dept
 from __future__ import annotations
 
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from minka.territories.models import (
     Institution,
@@ -35,6 +37,17 @@ def territory_get(*, country: str, code: str) -> Territory | None:
         .filter(country=country, code=normalise_code(country=country, code=code))
         .first()
     )
+
+
+def territory_or_404(*, country: str, code: str) -> Territory:
+    """The territory, or Http404 saying which code was not found (pages and API alike)."""
+    territory = territory_get(country=country, code=code)
+    if territory is None:
+        raise Http404(
+            _("There is no territory %(code)s in %(country)s.")
+            % {"code": code, "country": country.upper()}
+        )
+    return territory
 
 
 def territory_ancestors(*, territory: Territory) -> list[Territory]:
@@ -113,6 +126,13 @@ def institution_list(*, territory: Territory | None = None) -> QuerySet[Institut
 
 def institution_get(*, pk: int) -> Institution | None:
     return Institution.objects.select_related("territory").filter(pk=pk).first()
+
+
+def institution_or_404(*, pk: int) -> Institution:
+    institution = institution_get(pk=pk)
+    if institution is None:
+        raise Http404(_("There is no institution %(id)s.") % {"id": pk})
+    return institution
 
 
 def municipality_of(*, territory: Territory) -> Institution | None:

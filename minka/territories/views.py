@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -13,7 +13,6 @@ from django.views.decorators.http import require_http_methods
 from minka.accounts.permissions import Action, has_permission, require_permission
 from minka.territories import selectors
 from minka.territories.forms import InstitutionContactForm, TerritorySearchForm
-from minka.territories.models import Institution
 from minka.territories.services import institution_update_contact
 
 PAGE_SIZE = 50
@@ -38,10 +37,7 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 
 def territory_detail(request: HttpRequest, country: str, code: str) -> HttpResponse:
-    territory = selectors.territory_get(country=country, code=code)
-    if territory is None:
-        raise Http404(_("There is no territory with code %(code)s in %(country)s.")
-                      % {"code": code, "country": country.upper()})
+    territory = selectors.territory_or_404(country=country, code=code)
     if territory.code != code or territory.country != country:
         return redirect("territories:detail", territory.country, territory.code, permanent=True)
     return render(
@@ -60,15 +56,8 @@ def territory_detail(request: HttpRequest, country: str, code: str) -> HttpRespo
     )
 
 
-def _institution_or_404(pk: int) -> Institution:
-    institution = selectors.institution_get(pk=pk)
-    if institution is None:
-        raise Http404(_("There is no such institution."))
-    return institution
-
-
 def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _institution_or_404(pk)
+    institution = selectors.institution_or_404(pk=pk)
     return render(
         request,
         "territories/institution_detail.html",
@@ -84,7 +73,7 @@ def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def institution_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    institution = _institution_or_404(pk)
+    institution = selectors.institution_or_404(pk=pk)
     require_permission(request.user, Action.CHANGE, institution)
     initial = {
         "contact_email": institution.contact_email,
