@@ -97,7 +97,7 @@ class LoginForm(DescribedErrorsMixin, AuthenticationForm):
         if not username or not password:
             return self.cleaned_data  # the field errors already say what is missing
         ip = client_ip(self.request)
-        throttle = login_attempt_check(username=username, ip=ip)
+        throttle = login_attempt_check(username=username)
         if not throttle.allowed:
             raise ValidationError(throttle_message(throttle), code="throttled")
         self.user_cache = authenticate(self.request, username=username, password=password)

@@ -122,12 +122,11 @@ class LoginThrottle:
         return self.retry_at is None
 
 
-def login_attempt_check(*, username: str, ip: str | None) -> LoginThrottle:
+def login_attempt_check(*, username: str) -> LoginThrottle:
     """May someone try to sign in as `username` now? Reads only; see module note above.
 
     Refused once LOGIN_MAX_FAILURES failures fall within LOGIN_FAILURE_WINDOW_SECONDS; the
-    refusal lasts until enough of those failures age out of the window (`retry_at`). `ip`
-    is accepted so the rule can later weigh addresses too; today it does not.
+    refusal lasts until enough of those failures age out of the window (`retry_at`).
     """
     window = dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
     maximum = settings.LOGIN_MAX_FAILURES
