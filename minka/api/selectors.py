@@ -113,10 +113,8 @@ def _territory_reference(reference: str) -> Territory:
 def institution_search(*, territory: str | None, kind: str | None) -> QuerySet[Institution]:
     """Institutions (public fields only are shown) of one territory and/or one kind."""
     qs = institution_list(
-        territory=_territory_reference(territory) if territory else None
+        territory=_territory_reference(territory) if territory else None, kind=kind
     )
-    if kind:
-        qs = qs.filter(kind=kind)
     return qs.order_by("name", "pk")
 
 

@@ -117,10 +117,14 @@ def territory_population(*, territory: Territory) -> list[Population]:
     )
 
 
-def institution_list(*, territory: Territory | None = None) -> QuerySet[Institution]:
+def institution_list(
+    *, territory: Territory | None = None, kind: str | None = None
+) -> QuerySet[Institution]:
     qs = Institution.objects.select_related("territory")
     if territory is not None:
         qs = qs.filter(territory=territory)
+    if kind:
+        qs = qs.filter(kind=kind)
     return qs
 
 
