@@ -11,6 +11,12 @@ from minka.territories.tests.factories import CuscoTree
 
 
 @pytest.fixture(autouse=True)
+def _analytics_store_per_test(settings, tmp_path):
+    """Each test gets its own analytics store, so results never leak between tests."""
+    settings.ANALYTICS_STORE = tmp_path / "analytics.duckdb"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

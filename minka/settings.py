@@ -55,6 +55,10 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+
+# The analytics store: a DuckDB file the engine writes results to and pages read from
+# (docs/adr/0002-analytics-store.md). Tests point it at a temporary directory.
+ANALYTICS_STORE = Path(env_str("MINKA_ANALYTICS_STORE", str(VAR_DIR / "analytics.duckdb")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 INSTALLED_APPS = [
@@ -68,6 +72,7 @@ INSTALLED_APPS = [
     "ninja",
     "minka.accounts",
     "minka.territories",
+    "minka.indicators",
     "minka.api",
     "minka.portal",
     "minka.demo",

@@ -82,6 +82,7 @@ class TerritoryAlias(models.Model):
         RENIEC = "reniec", _("RENIEC ubigeo")
         INEI6 = "inei6", _("INEI ubigeo, six digits")
         ISO_3166_2 = "iso3166-2", _("ISO 3166-2")
+        DHIS2 = "dhis2", _("DHIS2 organisation unit uid")
         OTHER = "other", _("Other")
 
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="aliases")
