@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "minka.accounts",
     "minka.territories",
     "minka.indicators",
+    "minka.analytics",
     "minka.api",
     "minka.portal",
     "minka.demo",
