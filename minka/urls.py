@@ -5,5 +5,6 @@ urlpatterns = [
     path("api/v1/", include("minka.api.urls")),
     path("cuenta/", include("minka.accounts.urls")),
     path("territorios/", include("minka.territories.urls")),
+    path("indicadores/", include("minka.indicators.urls")),
     path("", include("minka.portal.urls")),
 ]
