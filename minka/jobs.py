@@ -63,7 +63,7 @@ def job_progress_clear(*, key: str) -> None:
 
 
 def jobs_run_synchronously() -> bool:
-    return bool(getattr(settings, "MINKA_JOBS_SYNC", getattr(settings, "TESTING", False)))
+    return bool(getattr(settings, "MINKA_JOBS_SYNC", False))
 
 
 def _run(name: str, work: Callable[[], None], on_failure: Callable[[BaseException], None]) -> None:

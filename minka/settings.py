@@ -59,6 +59,9 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 # The analytics store: a DuckDB file the engine writes results to and pages read from
 # (docs/adr/0002-analytics-store.md). Tests point it at a temporary directory.
 ANALYTICS_STORE = Path(env_str("MINKA_ANALYTICS_STORE", str(VAR_DIR / "analytics.duckdb")))
+# Background jobs (imports started from a page) run in a thread of the web process
+# (docs/adr/0003-job-runner.md); synchronously in the caller's thread when true (tests).
+MINKA_JOBS_SYNC = env_bool("MINKA_JOBS_SYNC", TESTING)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 INSTALLED_APPS = [
