@@ -142,6 +142,8 @@ def import_batch_page(request: HttpRequest, pk: int) -> HttpResponse:
             "confirmation": confirmation,
             "confirms": options.get("confirms"),
             "status_url": reverse("indicators:import_status", args=[batch.pk]),
+            # the script fills it in as the job advances (same words as the page's own)
+            "progress_template": _("%(done)s of %(total)s rows · %(status)s"),
         },
     )
 

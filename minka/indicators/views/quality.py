@@ -86,7 +86,7 @@ def quality_check_view(request: HttpRequest) -> HttpResponse:
     flags = quality_check(user=request.user)
     messages.success(
         request,
-        _("The checks ran: %(count)s new values to review.") % {"count": len(flags)},
+        _("The checks ran: %(count)s values to review.") % {"count": len(flags)},
     )
     return _back(request)
 
