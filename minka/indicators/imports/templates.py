@@ -125,10 +125,6 @@ def _workbook(rows: list[list[str]], value_types: dict[str, str]) -> bytes:
                                              formula1="0", formula2="100"),
         ValueType.BOOLEAN: DataValidation(type="list", formula1='"sí,no"'),
     }
-    for validation in validations.values():
-        validation.error = "Valor no válido para este dato / Not a valid value for this element"
-        validation.showErrorMessage = True
-        sheet.add_data_validation(validation)
     for number, row in enumerate(rows, start=2):
         sheet.append(row)
         for column in range(1, len(TEMPLATE_KEYS) + 1):
@@ -141,6 +137,13 @@ def _workbook(rows: list[list[str]], value_types: dict[str, str]) -> bytes:
         validation = validations.get(value_types.get(row[0], ""))
         if validation is not None:
             validation.add(f"{get_column_letter(value_column)}{number}")
+    for validation in validations.values():
+        if validation.sqref:  # an empty one makes Excel "repair" the file
+            validation.error = (
+                "Valor no válido para este dato / Not a valid value for this element"
+            )
+            validation.showErrorMessage = True
+            sheet.add_data_validation(validation)
     for column, width in enumerate((18, 40, 8, 12, 28, 10, 22, 28, 12, 30), start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
