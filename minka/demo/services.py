@@ -1,19 +1,25 @@
 """The Cusco demo, loaded through the same services as real imports (so it proves them).
 
 Idempotent: territories and population go through the import loaders (a second run counts
-everything as unchanged); users and roles are created only when missing.
+everything as unchanged); users and roles are created only when missing; issue 3's
+indicators, values and targets are loaded by minka.demo.indicators (see there). Then the
+analytics store is rebuilt, outside the database transaction (it is a separate file).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from minka.accounts.models import Role, User
 from minka.accounts.services import role_assign, user_create
+from minka.demo.indicators import INDICATOR_DATA, demo_indicators_seed
 from minka.territories.importers import (
     BoundaryFeature,
     LoadReport,
@@ -65,8 +71,20 @@ DEMO_PEOPLE = [
 ]
 
 
-@transaction.atomic
-def demo_seed(*, shared_data: Path = SHARED_DATA) -> DemoResult:
+def demo_seed(
+    *, shared_data: Path = SHARED_DATA, indicators: Path | None = INDICATOR_DATA,
+    analytics: bool = True,
+) -> DemoResult:
+    """Load the whole demo in one transaction, then (unless `analytics` is False) compute
+    the analytics store from it. `indicators=None` loads territories and people only."""
+    with transaction.atomic():
+        result = _demo_seed_database(shared_data=shared_data, indicators=indicators)
+    if analytics:
+        result.report.append(_analytics_refresh())
+    return result
+
+
+def _demo_seed_database(*, shared_data: Path, indicators: Path | None) -> DemoResult:
     result = DemoResult()
     data = demo_data_read(DEMO_DATA)
     territories = territories_load(
@@ -85,8 +103,27 @@ def demo_seed(*, shared_data: Path = SHARED_DATA) -> DemoResult:
     else:
         result.report.append(f"{shared_data} not found: boundaries not loaded.")
     result.logins = [_demo_person(*person) for person in DEMO_PEOPLE]
-    _demo_contacts(actor=User.objects.get(username="admin"))
+    admin = User.objects.get(username="admin")
+    _demo_contacts(actor=admin)
+    if indicators is not None:
+        result.report.extend(demo_indicators_seed(user=admin, path=indicators))
     return result
+
+
+def _analytics_refresh() -> str:
+    """A full refresh of the analytics store, and one line saying what it computed."""
+    try:
+        from minka.analytics.services import analytics_refresh
+    except ImportError as exc:  # the adapter or the engine is not in this tree yet
+        return _("Analytics not computed: %(error)s.") % {"error": exc}
+    started = time.monotonic()
+    stats: Any = analytics_refresh(full=True)
+    facts = getattr(stats, "facts", None)
+    results = getattr(stats, "results", None)
+    return _(
+        "Analytics: full refresh, %(facts)s data values → %(results)s results in "
+        "%(seconds).1f s."
+    ) % {"facts": facts, "results": results, "seconds": time.monotonic() - started}
 
 
 def _boundaries(path: Path, code_field: str) -> LoadReport:

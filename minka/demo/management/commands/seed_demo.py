@@ -1,8 +1,10 @@
 """`minka seed_demo`: the Cusco demo, idempotent (running it again changes nothing).
 
 It needs nothing outside the project: the region's codes, names and 2025 census figures are
-in minka/demo/demo_data/cusco.json. When ../shared/data is beside the project it also loads
-Cusco's district and province boundaries. Later issues add their demo content here.
+in minka/demo/demo_data/cusco.json, the indicators' values (real district poverty, IDH and
+food-vulnerability figures, synthetic monthly anaemia, DCI and CRED counts) in
+minka/demo/demo_data/indicators.json. When ../shared/data is beside the project it also
+loads Cusco's district and province boundaries. Then it rebuilds the analytics store.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from minka.demo.services import DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):
-    help = "Load the Cusco demo: territories, 2025 census, institutions, one user per role."
+    help = (
+        "Load the Cusco demo: territories, 2025 census, institutions, one user per role, "
+        "indicators with their values and targets; then compute the analytics."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         result = demo_seed()
