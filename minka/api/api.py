@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
 from minka.api.errors import register_error_handlers
+from minka.api.indicators import router as indicators_router
 from minka.api.institutions import router as institutions_router
 from minka.api.territories import router as territories_router
 
@@ -18,7 +19,8 @@ api = NinjaAPI(
     title="Minka API",
     version="1",
     description=(
-        "Territories, population and institutions. Reads are public; send "
+        "Territories, population, institutions, indicators and their results. Reads are "
+        "public; send "
         "`Authorization: Bearer mk_…` to read as yourself and to write."
     ),
     urls_namespace="api",
@@ -29,3 +31,4 @@ api = NinjaAPI(
 register_error_handlers(api)
 api.add_router("", territories_router)
 api.add_router("", institutions_router)
+api.add_router("", indicators_router)

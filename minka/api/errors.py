@@ -73,7 +73,7 @@ def _field_of(loc: list[Any] | tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] == "body" and len(parts) > 2:
         parts = parts[2:]
-    elif parts and parts[0] in ("query", "path", "body", "header", "cookie"):
+    elif parts and parts[0] in ("query", "path", "body", "header", "cookie", "form", "file"):
         parts = parts[1:]
     return ".".join(parts)
 

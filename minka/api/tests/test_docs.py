@@ -15,6 +15,12 @@ PATHS = {
     "/api/v1/territories/{country}/{code}": {"get"},
     "/api/v1/institutions": {"get"},
     "/api/v1/institutions/{institution_id}": {"get", "patch"},
+    "/api/v1/indicators": {"get"},
+    "/api/v1/indicators/{code}": {"get"},
+    "/api/v1/indicators/{code}/values": {"get"},
+    "/api/v1/indicators/{code}/values/{territory}/{period}/sources": {"get"},
+    "/api/v1/data-elements": {"get"},
+    "/api/v1/data-values/import": {"post"},
 }
 
 
