@@ -24,18 +24,33 @@ object out (or only warn) and the rest is imported.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from minka.indicators.importers.rows import gettext_noop, text_decode
+from minka.indicators.importers.dhis2_expressions import (
+    CODE_LENGTH,
+    DEFAULT_COC_UIDS,
+    KnownElement,
+    Translation,
+    dhis2_expression_translate,
+    minka_code,
+)
+from minka.indicators.importers.dhis2_metadata_messages import MESSAGES
+from minka.indicators.importers.rows import text_decode
+
+__all__ = [
+    "DEFAULT_COC_UIDS",
+    "MESSAGES",
+    "KnownElement",
+    "MetadataSpecs",
+    "dhis2_expression_translate",
+    "metadata_parse",
+    "minka_code",
+]
 
 DEFAULT_COMBO_UIDS = frozenset({"bjDvmb4bfuf"})
-DEFAULT_COC_UIDS = frozenset({"HllvX50cXC0"})
-CODE_LENGTH = 50
 NAME_LENGTH = 230
 
 # Coarse to fine (Minka's period types are DHIS2's names).
@@ -74,106 +89,6 @@ OPERATORS: dict[str, str] = {
     "less_than_or_equal_to": "<=",
 }
 UNITS: dict[int, str] = {100: "percent", 1000: "per_1000", 100000: "per_100000"}
-
-# Reason code -> English message; %(object)s is the object's type, name and uid.
-MESSAGES: dict[str, str] = {
-    "invalid_json": gettext_noop("The file is not valid JSON: %(detail)s."),
-    "not_utf8": gettext_noop("The file is not UTF-8 (byte %(byte)s at line %(line)s)."),
-    "not_metadata": gettext_noop(
-        "The file is not DHIS2 metadata: expected an object with lists such as "
-        "\"dataElements\" or \"indicators\"."
-    ),
-    "not_an_object": gettext_noop("An entry of %(list)s is not a JSON object."),
-    "missing_id": gettext_noop("An entry of %(list)s has no id."),
-    "duplicate_code": gettext_noop(
-        "%(object)s has code %(code)s, like %(other)s: codes must be unique."
-    ),
-    "unsupported_value_type": gettext_noop(
-        "%(object)s has value type %(value)s, which Minka does not hold (it holds numbers, "
-        "percentages and yes/no): left out."
-    ),
-    "true_only": gettext_noop(
-        "%(object)s is TRUE_ONLY in DHIS2: imported as yes/no."
-    ),
-    "unsupported_period_type": gettext_noop(
-        "%(object)s is collected %(value)s, a period type Minka does not use (it uses "
-        "Yearly, SixMonthly, Quarterly, Monthly, Weekly): left out."
-    ),
-    "period_type_default": gettext_noop(
-        "%(object)s is in no data set, so its period type is unknown: Monthly assumed."
-    ),
-    "period_type_several": gettext_noop(
-        "%(object)s is in data sets of several period types (%(value)s): the finest, "
-        "%(chosen)s, is used (it rolls up to the others)."
-    ),
-    "aggregation_approximated": gettext_noop(
-        "%(object)s aggregates as %(value)s in DHIS2: imported as %(chosen)s."
-    ),
-    "unsupported_aggregation": gettext_noop(
-        "%(object)s aggregates as %(value)s in DHIS2, which Minka does not do: imported as "
-        "not aggregated."
-    ),
-    "unknown_category_combo": gettext_noop(
-        "%(object)s uses category combination %(value)s, which is neither in the file nor "
-        "known: left out."
-    ),
-    "unknown_category_option": gettext_noop(
-        "%(object)s has option %(value)s, which is not in the file: left out."
-    ),
-    "unknown_category": gettext_noop(
-        "%(object)s uses category %(value)s, which is not in the file: left out."
-    ),
-    "code_changed": gettext_noop(
-        "%(object)s has code %(value)s, which a formula cannot name: it is %(chosen)s in "
-        "Minka."
-    ),
-    "code_from_uid": gettext_noop("%(object)s has no code: its uid %(chosen)s is used."),
-    "unsupported_expression": gettext_noop(
-        "%(object)s: the %(side)s expression has %(value)s at position %(position)s, which "
-        "Minka's formulas cannot express: left out."
-    ),
-    "empty_expression": gettext_noop("%(object)s: the %(side)s expression is empty: left out."),
-    "unknown_reference": gettext_noop(
-        "%(object)s: the %(side)s expression refers to data element %(value)s, which is "
-        "neither in the file nor known: left out."
-    ),
-    "unknown_constant": gettext_noop(
-        "%(object)s: the %(side)s expression refers to constant %(value)s, which is neither "
-        "in the file nor known: left out."
-    ),
-    "unknown_combo_reference": gettext_noop(
-        "%(object)s: the %(side)s expression refers to category option combination "
-        "%(value)s, which is neither in the file nor known: left out."
-    ),
-    "combo_not_single_option": gettext_noop(
-        "%(object)s: the %(side)s expression refers to %(value)s, a combination of several "
-        "options; Minka's formulas name one option at a time: left out."
-    ),
-    "attribute_reference": gettext_noop(
-        "%(object)s: the %(side)s expression names attribute option combination %(value)s; "
-        "Minka has no attribute dimension: left out."
-    ),
-    "annualized": gettext_noop(
-        "%(object)s is annualized in DHIS2; Minka's formula is not (the same for yearly "
-        "figures)."
-    ),
-    "no_data_reference": gettext_noop(
-        "%(object)s refers to no data element (formula %(value)s): imported as it is."
-    ),
-    "unknown_indicator_type": gettext_noop(
-        "%(object)s has indicator type %(value)s, which is not in the file: factor 1 used."
-    ),
-    "unsupported_operator": gettext_noop(
-        "%(object)s compares with %(value)s, which Minka's rules do not do: left out."
-    ),
-    "formula_rejected": gettext_noop(
-        "%(object)s: its formula %(value)s was refused: %(detail)s: left out."
-    ),
-    "invalid_constant_value": gettext_noop(
-        "%(object)s has value %(value)s, which is not a number: left out."
-    ),
-}
-
 
 @dataclass(frozen=True)
 class MetaProblem:
@@ -257,15 +172,6 @@ class RuleSpecM:
     severity: str
 
 
-@dataclass(frozen=True)
-class KnownElement:
-    """A data element already in Minka, for expressions that refer to it by uid."""
-
-    code: str
-    period_type: str
-    options: frozenset[str] = frozenset()
-
-
 @dataclass
 class MetadataSpecs:
     categories: list[CategorySpecM] = field(default_factory=list)
@@ -280,19 +186,6 @@ class MetadataSpecs:
     @property
     def fatal(self) -> list[MetaProblem]:
         return [p for p in self.problems if p.fatal]
-
-
-def minka_code(text: str, *, upper: bool = False) -> str:
-    """A code a formula can name (letters, digits, "_" and "-"), from a DHIS2 code or name.
-
-    Deterministic, so a data value naming the DHIS2 code finds the element again.
-    """
-    folded = unicodedata.normalize("NFKD", text)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    folded = folded.replace("+", "_PLUS_").replace("%", "_PCT_")
-    folded = re.sub(r"[^A-Za-z0-9_-]", "_", folded)
-    folded = re.sub(r"_+", "_", folded).strip("_")
-    return (folded.upper() if upper else folded)[:CODE_LENGTH]
 
 
 def _name(item: Mapping[str, Any]) -> str:
@@ -543,95 +436,6 @@ def _constants(reader: _Reader) -> None:
         code = reader.code_for("constants", item, from_name=True)
         reader.known_constants[item["id"]] = code
         reader.specs.constants.append(ConstantSpecM(item["id"], code, _name(item), value))
-
-
-_TOKEN = re.compile(
-    r"(?P<space>\s+)|(?P<ref>\#\{(?P<ref_body>[^{}]*)\})|(?P<const>C\{(?P<const_body>[^{}]*)\})"
-    r"|(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)|(?P<op>[-+*/])|(?P<open>\()|(?P<close>\))"
-)
-
-
-@dataclass(frozen=True)
-class Translation:
-    text: str | None  # None when it could not be translated; see reason/params
-    atom: bool = False  # a single reference or number: needs no parentheses
-    elements: tuple[str, ...] = ()  # codes of the data elements it reads
-    reason: str = ""
-    params: Mapping[str, str | int] = field(default_factory=dict)
-
-
-def dhis2_expression_translate(
-    text: str,
-    *,
-    elements: Mapping[str, KnownElement],
-    combinations: Mapping[str, frozenset[str]],
-    constants: Mapping[str, str],
-) -> Translation:
-    """A DHIS2 expression in Minka's formula syntax, or why it cannot be (with position)."""
-    tokens: list[str] = []
-    codes: list[str] = []
-    position = 0
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:
-            snippet = text[position:position + 12]
-            return Translation(None, reason="unsupported_expression",
-                               params={"value": snippet, "position": position + 1})
-        position = match.end()
-        if match["space"]:
-            continue
-        if match["ref"]:
-            parts = match["ref_body"].split(".")
-            element = elements.get(parts[0])
-            if element is None:
-                return Translation(None, reason="unknown_reference", params={"value": parts[0]})
-            if len(parts) > 3 or "*" in parts[1:]:
-                return Translation(None, reason="unsupported_expression",
-                                   params={"value": match["ref"], "position": match.start() + 1})
-            if len(parts) == 3 and parts[2] not in DEFAULT_COC_UIDS:
-                return Translation(None, reason="attribute_reference", params={"value": parts[2]})
-            disaggregation = ""
-            if len(parts) >= 2 and parts[1] not in DEFAULT_COC_UIDS:
-                options = combinations.get(parts[1])
-                if options is None:
-                    return Translation(None, reason="unknown_combo_reference",
-                                       params={"value": parts[1]})
-                if len(options) > 1 or (options and not options <= element.options):
-                    return Translation(None, reason="combo_not_single_option",
-                                       params={"value": parts[1]})
-                disaggregation = next(iter(options), "")
-            codes.append(element.code)
-            suffix = f".{disaggregation}" if disaggregation else ""
-            tokens.append(f"#{{{element.code}{suffix}}}")
-        elif match["const"]:
-            code = constants.get(match["const_body"])
-            if code is None:
-                return Translation(None, reason="unknown_constant",
-                                   params={"value": match["const_body"]})
-            tokens.append(f"C{{{code}}}")
-        else:
-            tokens.append(match.group())
-    if not tokens:
-        return Translation(None, reason="empty_expression")
-    return Translation(_join(tokens), atom=len(tokens) == 1, elements=tuple(codes))
-
-
-def _join(tokens: list[str]) -> str:
-    """Tokens spaced as people write formulas: `100 * (#{A} + #{B}) / -#{C}`."""
-    out: list[str] = []
-    glue = True  # no space before the next token
-    previous: str | None = None
-    for token in tokens:
-        unary = token == "-" and (previous is None or previous in _OPERATOR_TOKENS)
-        if out and not glue and token != ")":
-            out.append(" ")
-        out.append(token)
-        glue = token == "(" or unary
-        previous = token
-    return "".join(out)
-
-
-_OPERATOR_TOKENS = frozenset({"(", "+", "-", "*", "/"})
 
 
 def _wrapped(translation: Translation) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from minka.indicators.models import DataElement, DataValue, ImportBatch, QualityFlag
 from minka.indicators.services import data_element_save
@@ -22,8 +23,10 @@ needs_shared_data = pytest.mark.skipif(not DHIS2.is_dir(), reason="../shared/dat
 
 
 def _run(*args) -> str:
+    """The command's output, in English (the assertions read it)."""
     out = StringIO()
-    call_command(*args, stdout=out)
+    with translation.override("en"):
+        call_command(*args, stdout=out)
     return out.getvalue()
 
 
