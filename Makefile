@@ -42,3 +42,8 @@ test: install browser-deps lint
 
 clean:
 	rm -rf $(VENV) var
+
+# Analytics at national scale: engine vs pandas vs PostgreSQL (see bench/README.md).
+.PHONY: bench-analytics
+bench-analytics: install
+	$(BIN)/python bench/analytics.py
