@@ -188,3 +188,15 @@ def test_formula_marks_place_problems_on_their_line():
         2, " + #{B", " + #{B", "", ""
     )
     assert mark.caret == "      ^"
+
+
+def test_the_catalogue_speaks_english_after_the_switch(client, personas, data):
+    from django.conf import settings
+
+    login(client, personas.viewer)
+    spanish = client.get(reverse("indicators:catalogue")).content.decode()
+    assert "no publicado" in spanish and "Fichas de indicadores" in spanish
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(reverse("indicators:catalogue")).content.decode()
+    assert "not published" in english and "Indicator sheets" in english
+    assert "no publicado" not in english
