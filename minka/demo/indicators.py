@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,16 +52,25 @@ from minka.territories.selectors import institution_list, territory_get
 INDICATOR_DATA = Path(__file__).resolve().parent / "demo_data" / "indicators.json"
 
 
-def demo_indicators_seed(*, user: User, path: Path = INDICATOR_DATA) -> list[str]:
-    """Load the demo's indicators into a database that already holds Cusco; report lines."""
+@dataclass
+class IndicatorSeedReport:
+    lines: list[str]
+    values_written: int  # data values created, updated or deleted by this seed
+
+
+def demo_indicators_seed(*, user: User, path: Path = INDICATOR_DATA) -> IndicatorSeedReport:
+    """Load the demo's indicators into a database that already holds Cusco."""
     data = indicator_data_read(path)
     region = territory_get(country=data.country, code=catalogue.REGION)
     if region is None:
         raise LookupError(f"{data.country}:{catalogue.REGION} must be loaded first")
-    report = [_catalogue_ensure(data=data, region=region)]
-    report.append(_values_load(data=data, path=path, user=user))
-    report.append(_targets_ensure(data=data, region=region, user=user))
-    return report
+    lines = [_catalogue_ensure(data=data, region=region)]
+    line, counts = _values_load(data=data, path=path, user=user)
+    lines.append(line)
+    lines.append(_targets_ensure(data=data, region=region, user=user))
+    return IndicatorSeedReport(
+        lines=lines, values_written=counts.imported + counts.updated + counts.deleted
+    )
 
 
 def _catalogue_ensure(*, data: IndicatorDemoData, region: Territory) -> str:
@@ -115,7 +125,7 @@ def _catalogue_ensure(*, data: IndicatorDemoData, region: Territory) -> str:
     ) % created
 
 
-def _values_load(*, data: IndicatorDemoData, path: Path, user: User) -> str:
+def _values_load(*, data: IndicatorDemoData, path: Path, user: User) -> tuple[str, WriteCounts]:
     """Every value of the file in one batch, real figures and synthetic counts each with
     their own source."""
     elements = {e.code: e for e in DataElement.objects.filter(
@@ -163,7 +173,7 @@ def _values_load(*, data: IndicatorDemoData, path: Path, user: User) -> str:
         return _(
             "Indicator values: %(imported)s imported, %(updated)s updated, %(ignored)s "
             "ignored (already loaded: no import batch kept)."
-        ) % counts
+        ) % counts, total
     batch.status = ImportBatch.Status.APPLIED
     batch.rows_done = data.value_count
     batch.imported, batch.updated, batch.ignored = total.imported, total.updated, total.ignored
@@ -174,7 +184,7 @@ def _values_load(*, data: IndicatorDemoData, path: Path, user: User) -> str:
     return _(
         "Indicator values: %(imported)s imported, %(updated)s updated, %(ignored)s ignored "
         "(import batch #%(batch)s)."
-    ) % {**counts, "batch": batch.pk}
+    ) % {**counts, "batch": batch.pk}, total
 
 
 def _add(total: WriteCounts, counts: WriteCounts) -> None:

@@ -3,7 +3,8 @@
 Idempotent: territories and population go through the import loaders (a second run counts
 everything as unchanged); users and roles are created only when missing; issue 3's
 indicators, values and targets are loaded by minka.demo.indicators (see there). Then the
-analytics store is rebuilt, outside the database transaction (it is a separate file).
+analytics store is brought up to date, outside the database transaction (it is a separate
+file): see `_analytics_refresh`.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class DemoLogin:
 class DemoResult:
     report: list[str] = field(default_factory=list)
     logins: list[DemoLogin] = field(default_factory=list)
+    values_written: int = 0
 
 
 # username, first name, last name, role, scope code ("" = none)
@@ -80,7 +82,7 @@ def demo_seed(
     with transaction.atomic():
         result = _demo_seed_database(shared_data=shared_data, indicators=indicators)
     if analytics:
-        result.report.append(_analytics_refresh())
+        result.report.append(_analytics_refresh(full=result.values_written > 0))
     return result
 
 
@@ -106,24 +108,34 @@ def _demo_seed_database(*, shared_data: Path, indicators: Path | None) -> DemoRe
     admin = User.objects.get(username="admin")
     _demo_contacts(actor=admin)
     if indicators is not None:
-        result.report.extend(demo_indicators_seed(user=admin, path=indicators))
+        seeded = demo_indicators_seed(user=admin, path=indicators)
+        result.report.extend(seeded.lines)
+        result.values_written = seeded.values_written
     return result
 
 
-def _analytics_refresh() -> str:
-    """A full refresh of the analytics store, and one line saying what it computed."""
+def _analytics_refresh(*, full: bool) -> str:
+    """Bring the analytics store up to date, and say in one line what it computed.
+
+    Full when this seed wrote data values (a new database, or a changed demo file): every
+    result is rebuilt. Otherwise the ordinary incremental refresh, which applies whatever
+    changed since the last one (nothing, on a plain re-run) and itself rebuilds everything
+    when the store is missing or the catalogue changed: a second `make demo` then costs
+    seconds instead of a full recomputation of the same figures.
+    """
     try:
         from minka.analytics.services import analytics_refresh
     except ImportError as exc:  # the adapter or the engine is not in this tree yet
         return _("Analytics not computed: %(error)s.") % {"error": exc}
     started = time.monotonic()
-    stats: Any = analytics_refresh(full=True)
-    facts = getattr(stats, "facts", None)
-    results = getattr(stats, "results", None)
+    stats: Any = analytics_refresh(full=full)
+    mode = getattr(stats, "mode", "full" if full else "incremental")
     return _(
-        "Analytics: full refresh, %(facts)s data values → %(results)s results in "
+        "Analytics (%(mode)s): %(facts)s data values, %(results)s results computed in "
         "%(seconds).1f s."
-    ) % {"facts": facts, "results": results, "seconds": time.monotonic() - started}
+    ) % {"mode": _("full refresh") if mode == "full" else _("incremental refresh"),
+         "facts": getattr(stats, "facts", None), "results": getattr(stats, "results", None),
+         "seconds": time.monotonic() - started}
 
 
 def _boundaries(path: Path, code_field: str) -> LoadReport:

@@ -106,3 +106,24 @@ def test_seed_demo_prints_the_logins_and_computes_the_analytics(tmp_path, monkey
     assert rows["201901"].value == pytest.approx(100 * 17 / 40)
     baseline = Target.objects.get(indicator=anaemia, territory=cusco, kind="baseline")
     assert baseline.value == Decimal("41.67")
+
+
+def test_a_re_seed_that_writes_nothing_refreshes_the_analytics_incrementally(
+    tmp_path, monkeypatch
+):
+    from minka.analytics import services as analytics
+
+    calls: list[bool] = []
+    real = analytics.analytics_refresh
+
+    def recorded(*, full: bool = False):
+        calls.append(full)
+        return real(full=full)
+
+    monkeypatch.setattr(analytics, "analytics_refresh", recorded)
+    small = _small_file(tmp_path / "small.json")
+    first = demo_seed(shared_data=tmp_path / "absent", indicators=small)
+    second = demo_seed(shared_data=tmp_path / "absent", indicators=small)
+    # 1 poverty figure + 5 months screened + 5 months of anaemia (one month is missing).
+    assert (first.values_written, second.values_written) == (11, 0)
+    assert calls == [True, False]

@@ -4,7 +4,7 @@ It needs nothing outside the project: the region's codes, names and 2025 census 
 in minka/demo/demo_data/cusco.json, the indicators' values (real district poverty, IDH and
 food-vulnerability figures, synthetic monthly anaemia, DCI and CRED counts) in
 minka/demo/demo_data/indicators.json. When ../shared/data is beside the project it also
-loads Cusco's district and province boundaries. Then it rebuilds the analytics store.
+loads Cusco's district and province boundaries. Then it brings the analytics up to date.
 """
 
 from __future__ import annotations
