@@ -53,11 +53,6 @@ def test_a_region_s_districts_in_a_year(tree):
     assert cusco.reason is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: derive.py computes rank_of as count(*) OVER a window with ORDER BY, a "
-    "running count (1, 2) instead of the number of ranked siblings (2, 2)",
-)
 def test_rank_of_is_the_number_of_ranked_siblings_for_each_of_them(tree):
     data = anaemia_data(tree)
     analytics_refresh()
