@@ -121,6 +121,24 @@ class TestFormulaCheckedAtSave:
         assert (sheet.formula, sheet.published) == ("#{SCREENED}", True)
         assert not IndicatorSheet.objects.filter(code="SOMETHING_ELSE").exists()
 
+    def test_a_sheet_answered_for_by_a_municipality_can_be_edited(
+        self, client, personas, data, tree
+    ):
+        login(client, personas.cusco_coordinator)
+        url = reverse("indicators:sheet_edit", args=["ANEMIA_PCT"])
+        assert client.get(url).context["form"].initial["responsible"] == (
+            tree.muni_cusco_province.pk
+        )
+        response = client.post(url, sheet_post(
+            name_es="Anemia infantil", responsible=str(tree.muni_cusco_province.pk),
+            published="on",
+        ))
+        assert response.status_code == 302
+        sheet = IndicatorSheet.objects.get(code="ANEMIA_PCT")
+        assert (sheet.name_es, sheet.responsible_id) == (
+            "Anemia infantil", tree.muni_cusco_province.pk
+        )
+
     def test_an_official_may_not_create_or_edit_sheets(self, client, personas, data):
         login(client, personas.cusco_official)
         assert client.get(CREATE).status_code == 403

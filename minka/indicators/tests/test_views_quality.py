@@ -180,3 +180,18 @@ class TestFigureSources:
         assert client.get(sources_url("ANEMIA_PCT", "999999", "2023")).status_code == 404
         response = client.get(sources_url("ANEMIA_PCT", "080104", "2023"), {"breakdown": "<x>"})
         assert response.status_code == 404
+
+    def test_a_busy_store_is_said_plainly_not_a_500(self, client, personas, refreshed):
+        from pathlib import Path
+        from unittest import mock
+
+        from minka.analytics.engine.store import StoreBusy
+
+        login(client, personas.viewer)
+        with mock.patch(
+            "minka.indicators.views.catalogue.figure_source_ids",
+            side_effect=StoreBusy(Path("store.duckdb"), 5.0),
+        ):
+            response = client.get(sources_url("ANEMIA_PCT", "080104", "2023"))
+        assert response.status_code == 503
+        assert 'role="alert"' in response.content.decode()

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from minka.accounts.permissions import Action, has_permission, require_permission
+from minka.analytics.engine.store import StoreBusy
 from minka.analytics.selectors import analytics_last_refresh, figure_source_ids, figure_sources
 from minka.indicators import selectors
 from minka.indicators.forms import (
@@ -74,8 +76,10 @@ def element_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _institutions() -> object:
-    return institution_list().exclude(kind=Institution.Kind.MUNICIPALITY).order_by("name")
+def _institutions() -> QuerySet[Institution]:
+    """Any institution may answer for an indicator (a ministry, a health network, a
+    municipality)."""
+    return institution_list().order_by("name")
 
 
 def _sheet_initial(sheet: IndicatorSheet) -> dict[str, object]:
@@ -96,7 +100,7 @@ def sheet_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
     form = IndicatorSheetForm(
         request.POST or None,
         initial=_sheet_initial(sheet) if sheet else None,
-        institutions=_institutions(),  # type: ignore[arg-type]
+        institutions=_institutions(),
         editing=sheet is not None,
     )
     marks = []
@@ -159,29 +163,30 @@ def figure_sources_page(
     breakdown = request.GET.get("breakdown", "")
     if not FIGURE_BREAKDOWN.match(breakdown):
         raise Http404(_("There is no such disaggregation."))
-    ids = figure_source_ids(
-        indicator=sheet, territory=territory, period=canonical, breakdown=breakdown
-    )
-    page = Paginator(ids, SOURCES_PAGE_SIZE).get_page(request.GET.get("page"))
-    values = figure_sources(
-        indicator=sheet,
-        territory=territory,
-        period=canonical,
-        breakdown=breakdown,
-        offset=page.start_index() - 1 if ids else 0,
-        limit=SOURCES_PAGE_SIZE,
-    )
-    return render(
-        request,
-        "indicators/figure_sources.html",
-        {
-            "sheet": sheet,
-            "territory": territory,
-            "period": canonical,
-            "breakdown": breakdown,
-            "page": page,
-            "count": len(ids),
-            "values": values,
-            "last_refresh": analytics_last_refresh(successful=True),
-        },
-    )
+    context = {
+        "sheet": sheet,
+        "territory": territory,
+        "period": canonical,
+        "breakdown": breakdown,
+        "last_refresh": analytics_last_refresh(successful=True),
+    }
+    try:
+        ids = figure_source_ids(
+            indicator=sheet, territory=territory, period=canonical, breakdown=breakdown
+        )
+        page = Paginator(ids, SOURCES_PAGE_SIZE).get_page(request.GET.get("page"))
+        values = figure_sources(
+            indicator=sheet,
+            territory=territory,
+            period=canonical,
+            breakdown=breakdown,
+            offset=page.start_index() - 1 if ids else 0,
+            limit=SOURCES_PAGE_SIZE,
+        )
+    except StoreBusy:
+        # a refresh holds the store: say so and let the person try again, never a 500
+        return render(
+            request, "indicators/figure_sources.html", {**context, "busy": True}, status=503
+        )
+    context.update({"page": page, "count": len(ids), "values": values})
+    return render(request, "indicators/figure_sources.html", context)
