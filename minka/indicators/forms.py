@@ -329,8 +329,17 @@ class TemplateForm(DescribedErrorsMixin, forms.Form):
     include_districts = forms.BooleanField(
         label=_("Include its districts"), required=False
     )
-    period_from = forms.CharField(label=_("From period"), max_length=10)
-    period_to = forms.CharField(label=_("To period"), max_length=10)
+    period_from = forms.CharField(
+        label=_("From period"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"placeholder": "202401", "spellcheck": "false"}),
+        help_text=_("A year (2024) gives each of its months for monthly data."),
+    )
+    period_to = forms.CharField(
+        label=_("To period"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"placeholder": "202412", "spellcheck": "false"}),
+    )
     format = forms.ChoiceField(
         label=_("Format"),
         choices=[("xlsx", _("Excel (.xlsx)")), ("csv", _("CSV"))],
