@@ -1,0 +1,309 @@
+"""The incremental refresh: which figures a set of changed facts can move, and nothing more.
+
+A changed fact of element E, territory T and period P (E's own type) can change:
+1. E's aggregates for T and its ancestors, for P and every period containing it; and those
+   of the AVERAGE elements weighted by E, for the periods reading E's changed values;
+2. the values of each indicator I that reads E, for those periods (and, for a reference
+   `#{E}[-k]`, the periods k steps later), at the types I reports: the *value slices*
+   (I, period), recomputed across all territories — a slice is cheap, and it also renews
+   ranks among siblings, completeness of parents and rows of retired territories continued
+   by T;
+3. the derived figures reading those values: change_previous and the trend (hence forecast
+   and status) of the next four periods, change_base of the periods whose base period
+   changed: the *derived slices*, recomputed from the values (new ones for the value
+   slices, stored ones for the rest).
+
+Only the facts those slices need are read: every fact of the referenced elements (and
+their weights) in the sub-periods of the periods read. Rows of the derived slices are then
+compared with the stored ones and only differing rows are deleted and inserted. Since the
+SQL is the one of the full refresh, run on every row the figures depend on, the store ends
+as a full refresh would leave it (a property test checks this).
+
+Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from minka.analytics.engine.derive import TREND_WINDOW
+from minka.analytics.engine.dimensions import (
+    TYPE_RANK,
+    Dimensions,
+    arrow_table,
+    average_waves,
+    base_period,
+    coarser_types,
+    period_key,
+    weight_of,
+)
+from minka.analytics.engine.model import Catalogue
+from minka.analytics.engine.periods import (
+    Period,
+    PeriodError,
+    PeriodType,
+    period_children,
+    period_offset,
+    period_parent,
+    period_parse,
+)
+from minka.analytics.engine.pipeline import facts_select, results_compute
+
+
+@dataclass
+class Plan:
+    """Per indicator: value slices, derived slices, stored slices read; per element: the
+    own-type periods whose facts are read."""
+
+    values: dict[str, set[Period]] = field(default_factory=dict)
+    derived: dict[str, set[Period]] = field(default_factory=dict)
+    stored: dict[str, set[Period]] = field(default_factory=dict)
+    own_periods: dict[str, set[Period]] = field(default_factory=dict)
+
+
+def _with_ancestors(period: Period) -> set[Period]:
+    found = {period}
+    for coarser in coarser_types(period.type)[1:]:
+        parent = period_parent(period, coarser)
+        if parent is not None:
+            found.add(parent)
+    return found
+
+
+def _offset(period: Period, steps: int) -> Period | None:
+    try:
+        return period_offset(period, steps)
+    except PeriodError:
+        return None
+
+
+def _finer_or_same(period: Period, period_type: PeriodType) -> bool:
+    """Whether `period` is of `period_type` or coarser (so it has `period_type` children)."""
+    return TYPE_RANK[period.type] <= TYPE_RANK[period_type]
+
+
+def _weight_period(period: Period, weight_type: PeriodType) -> Period:
+    """Where a weight is read for a value of `period`: the weight's period containing it
+    when the weight is coarser, else the same period (the weight rolled up)."""
+    if TYPE_RANK[weight_type] < TYPE_RANK[period.type]:
+        parent = period_parent(period, weight_type)
+        assert parent is not None
+        return parent
+    return period
+
+
+def incremental_plan(
+    dims: Dimensions,
+    touched: Iterable[tuple[str, str]],
+    years: Callable[[], tuple[int, int] | None],
+) -> Plan:
+    """The slices to recompute for facts changed at these (element, period id) pairs.
+
+    `years` gives the first and last year with facts (for base-year comparisons), asked
+    only when a base year is touched.
+    """
+    elements = dims.elements
+    changed: dict[str, set[Period]] = {}
+    for code, text in touched:
+        element = elements.get(code)
+        try:
+            period = period_parse(text)
+        except PeriodError:
+            continue
+        if element is not None and period.type == element.period_type:
+            changed.setdefault(code, set()).update(_with_ancestors(period))
+    for wave in average_waves(list(elements.values())):
+        for element in wave:
+            weight_code = weight_of(element)
+            if weight_code is None or weight_code not in changed:
+                continue
+            weight = elements[weight_code]
+            own: set[Period] = set()
+            for period in changed[weight_code]:
+                if TYPE_RANK[weight.period_type] < TYPE_RANK[element.period_type]:
+                    if period.type == weight.period_type:
+                        own.update(period_children(period, element.period_type))
+                elif period.type == element.period_type:
+                    own.add(period)
+            for period in own:
+                changed.setdefault(element.code, set()).update(_with_ancestors(period))
+
+    plan = Plan()
+    need: dict[str, set[Period]] = {}
+    for code, spec in sorted(dims.indicators.items()):
+        inputs = dims.formulas[code].inputs
+        values: set[Period] = set()
+        for reference, _, offset in inputs:
+            for period in changed.get(reference, ()):
+                if _finer_or_same(period, spec.period_type) and (
+                        moved := _offset(period, -offset)) is not None:
+                    values.add(moved)
+        if not values:
+            continue
+        derived = set(values)
+        for period in values:
+            derived.update(p for k in range(1, TREND_WINDOW) if (p := _offset(period, k)))
+        if spec.base_year is not None:
+            in_base_year = [p for p in values if base_period(p, spec.base_year) == p]
+            span = years() if in_base_year else None
+            if span is not None:
+                for period in in_base_year:
+                    derived.update(q for year in range(span[0], span[1] + 1)
+                                   if (q := base_period(period, year)) is not None)
+        read = set(derived)
+        for period in derived:
+            read.update(p for k in range(1, TREND_WINDOW) if (p := _offset(period, -k)))
+            if spec.base_year is not None and (base := base_period(period, spec.base_year)):
+                read.add(base)
+        plan.values[code] = values
+        plan.derived[code] = derived
+        plan.stored[code] = read - values
+        for period in values:
+            for reference, _, offset in inputs:
+                element = elements.get(reference)
+                moved = _offset(period, offset)
+                if element is not None and moved is not None and _finer_or_same(
+                        moved, element.period_type):
+                    need.setdefault(reference, set()).add(moved)
+
+    # Weights are read where their averages are: follow them (an average may weigh one).
+    pending = list(need)
+    while pending:
+        code = pending.pop()
+        weight_code = weight_of(elements[code])
+        if weight_code is None:
+            continue
+        weight_type = elements[weight_code].period_type
+        wanted = {_weight_period(p, weight_type) for p in need[code]}
+        wanted = {p for p in wanted if _finer_or_same(p, weight_type)}
+        if not wanted <= need.get(weight_code, set()):
+            need.setdefault(weight_code, set()).update(wanted)
+            pending.append(weight_code)
+    for code, periods in need.items():
+        own_type = elements[code].period_type
+        plan.own_periods[code] = {c for p in periods for c in period_children(p, own_type)}
+    return plan
+
+
+def _slices_table(con: duckdb.DuckDBPyConnection, dims: Dimensions, name: str,
+                  slices: dict[str, set[Period]]) -> None:
+    rows = sorted({(dims.indicator_id[code], period_key(p))
+                   for code, periods in slices.items() for p in periods})
+    arrow_table(con, name, pa.table({
+        "indicator_id": pa.array([r[0] for r in rows], pa.int32()),
+        "period_key": pa.array([r[1] for r in rows], pa.int32()),
+    }))
+
+
+def _in_list(values: Iterable[str]) -> str:
+    quoted = ["'" + v.replace("'", "''") + "'" for v in sorted(set(values))]
+    return ", ".join(quoted) if quoted else "NULL"
+
+
+def incremental_refresh(
+    con: duckdb.DuckDBPyConnection,
+    catalogue: Catalogue,
+    upserts: pa.Table,
+    deleted: list[int],
+) -> tuple[int, int, list[str]]:
+    """Apply the changes to `fact` and rewrite the affected rows of `indicator_result`,
+    inside the caller's transaction. Returns (facts in store, rows written, indicators)."""
+    con.register("upserts_input", upserts)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE upserts AS {facts_select('upserts_input')}")
+    finally:
+        con.unregister("upserts_input")
+    con.execute("CREATE OR REPLACE TEMP TABLE changed_id AS SELECT id FROM upserts")
+    if deleted:
+        arrow_table(con, "deleted_id", pa.table({"id": pa.array(deleted, pa.int64())}))
+        con.execute("INSERT INTO changed_id SELECT id FROM deleted_id")
+    touched = con.execute("""
+        SELECT DISTINCT element, period FROM fact SEMI JOIN changed_id c ON c.id = fact.id
+        UNION SELECT DISTINCT element, period FROM upserts""").fetchall()
+    con.execute("DELETE FROM fact WHERE id IN (SELECT id FROM changed_id)")
+    con.execute("INSERT INTO fact SELECT * FROM upserts")
+    count = con.execute("SELECT count(*) FROM fact").fetchone()
+    facts = int(count[0]) if count else 0
+
+    dims = Dimensions(catalogue)
+
+    def years() -> tuple[int, int] | None:
+        row = con.execute("""SELECT min(TRY_CAST(left(period, 4) AS INTEGER)),
+            max(TRY_CAST(left(period, 4) AS INTEGER)) FROM fact""").fetchone()
+        return (int(row[0]), int(row[1])) if row and row[0] is not None else None
+
+    plan = incremental_plan(dims, touched, years)
+    codes = sorted(plan.values)
+    if not codes:
+        return facts, 0, []
+
+    needed = sorted({(code, p.id) for code, periods in plan.own_periods.items()
+                     for p in periods})
+    arrow_table(con, "needed_fact", pa.table({
+        "element": pa.array([n[0] for n in needed], pa.string()),
+        "period": pa.array([n[1] for n in needed], pa.string()),
+    }))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE fact_scope AS
+        SELECT f.* FROM fact f
+        SEMI JOIN needed_fact n ON n.element = f.element AND n.period = f.period
+        WHERE f.element IN ({_in_list(n[0] for n in needed)})
+          AND f.period IN ({_in_list(n[1] for n in needed)})""")
+    dims.periods_add_periods(p for periods in plan.own_periods.values() for p in periods)
+    for slices in (plan.values, plan.derived, plan.stored):
+        dims.periods_add_periods(p for periods in slices.values() for p in periods)
+    combinations = con.execute("SELECT DISTINCT element, combination FROM fact_scope").fetchall()
+    dims.register(con, combinations)
+    _slices_table(con, dims, "scope_value", plan.values)
+    _slices_table(con, dims, "scope_derived", plan.derived)
+    _slices_table(con, dims, "scope_stored", plan.stored)
+
+    indicator_list = _in_list(codes)
+    stored_periods = _in_list(p.id for periods in plan.stored.values() for p in periods)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE stored_value AS
+        SELECT i.indicator_id, r.territory_id, p.period_key, b.breakdown_id, r.value,
+               r.numerator, r.denominator, r.reason, r.from_successors
+        FROM indicator_result r
+        JOIN dim_indicator i ON i.code = r.indicator
+        JOIN dim_period p ON p.period = r.period
+        JOIN dim_breakdown b ON b.code = r.breakdown
+        SEMI JOIN scope_stored s ON s.indicator_id = i.indicator_id
+            AND s.period_key = p.period_key
+        WHERE r.indicator IN ({indicator_list}) AND r.period IN ({stored_periods})""")
+    con.execute("CREATE OR REPLACE TEMP TABLE result_new AS SELECT * FROM indicator_result LIMIT 0")
+    results_compute(con, dims, codes, facts="fact_scope", target="result_new",
+                    value_scope="scope_value", stored_values="stored_value",
+                    derive_scope="scope_derived")
+
+    derived_periods = _in_list(p.id for periods in plan.derived.values() for p in periods)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE result_old AS
+        SELECT r.* FROM indicator_result r
+        SEMI JOIN (SELECT i.code, p.period FROM scope_derived s
+                   JOIN dim_indicator i ON i.indicator_id = s.indicator_id
+                   JOIN dim_period p ON p.period_key = s.period_key) s
+            ON s.code = r.indicator AND s.period = r.period
+        WHERE r.indicator IN ({indicator_list}) AND r.period IN ({derived_periods})""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE result_added AS
+        SELECT * FROM result_new EXCEPT SELECT * FROM result_old""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE result_removed AS
+        SELECT * FROM result_old EXCEPT SELECT * FROM result_new""")
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM result_added), (SELECT count(*) FROM result_removed)"
+    ).fetchone()
+    assert counts is not None
+    added, removed = int(counts[0]), int(counts[1])
+    if removed:
+        con.execute(f"""DELETE FROM indicator_result r USING result_removed d
+            WHERE r.indicator = d.indicator AND r.period = d.period
+              AND r.territory_id = d.territory_id AND r.breakdown = d.breakdown
+              AND r.indicator IN ({indicator_list}) AND r.period IN ({derived_periods})""")
+    if added:
+        con.execute("INSERT INTO indicator_result SELECT * FROM result_added")
+    # Rows both removed (old version) and added (new version) were changed: count once.
+    changed = con.execute("""SELECT count(*) FROM result_added a SEMI JOIN result_removed d
+        ON a.indicator = d.indicator AND a.period = d.period
+        AND a.territory_id = d.territory_id AND a.breakdown = d.breakdown""").fetchone()
+    return facts, added + removed - (int(changed[0]) if changed else 0), codes
