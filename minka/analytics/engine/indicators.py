@@ -216,8 +216,9 @@ def indicator_values_insert(
     *,
     target: str,
     scope: str | None = None,
-) -> None:
-    """Append to `target` the values of indicator `code` from the view `element_final`.
+) -> int:
+    """Append to `target` the values of indicator `code` from the view `element_final`;
+    return how many rows.
 
     One row per territory × period (the indicator's type and coarser) × breakdown where a
     frame input (see `_frame_inputs`) has an aggregate. `scope`, if given, is a relation
@@ -261,7 +262,7 @@ def indicator_values_insert(
                    {values}
             FROM {source} WHERE {' AND '.join(where)}""")
     if not branches:
-        return
+        return 0
     maxima = ", ".join(f"max(x{n}) AS x{n}" for n in range(count))
     # Column aliases for the first branch name the union's columns.
     first_values = ", ".join(f"NULL::DOUBLE AS x{n}" for n in range(count))
@@ -276,8 +277,10 @@ def indicator_values_insert(
         GROUP BY territory_id, period_key, breakdown_id
         HAVING bool_or(frame)"""
     keys = "territory_id, period_key, breakdown_id, from_successors"
-    sql_run(con, f"""INSERT INTO {target} BY NAME
-        SELECT {indicator_id} AS indicator_id, * FROM ({translated.select(pivot, keys)})""")
+    row = sql_run(con, f"""INSERT INTO {target} BY NAME
+        SELECT {indicator_id} AS indicator_id, * FROM ({translated.select(pivot, keys)})"""
+                  ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _breakdowns(dims: Dimensions, formula: Formula) -> list[str]:
@@ -290,15 +293,7 @@ INDICATOR_VALUE_COLUMNS = """
     from_successors BOOLEAN"""
 
 
-def indicator_values_compute(
-    con: duckdb.DuckDBPyConnection,
-    dims: Dimensions,
-    codes: list[str],
-    *,
-    target: str = "indicator_value",
-    scope: str | None = None,
-) -> None:
-    """Create the TEMP table `target` with the values of the indicators `codes`."""
+def indicator_values_create(con: duckdb.DuckDBPyConnection,
+                            target: str = "indicator_value") -> None:
+    """(Re)create the empty TEMP table `target` of indicator values."""
     sql_run(con, f"CREATE OR REPLACE TEMP TABLE {target} ({INDICATOR_VALUE_COLUMNS})")
-    for code in codes:
-        indicator_values_insert(con, dims, code, target=target, scope=scope)

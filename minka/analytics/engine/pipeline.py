@@ -20,7 +20,7 @@ import pyarrow as pa
 from minka.analytics.engine.aggregate import element_values_compute
 from minka.analytics.engine.derive import derive_compute, derive_tables_register
 from minka.analytics.engine.dimensions import Dimensions, catalogue_check, sql_run
-from minka.analytics.engine.indicators import indicator_values_compute
+from minka.analytics.engine.indicators import indicator_values_create, indicator_values_insert
 from minka.analytics.engine.model import RESULT_COLUMNS, Catalogue
 
 FACTS_SCHEMA = pa.schema(
@@ -73,6 +73,12 @@ def referenced_elements(dims: Dimensions, codes: Collection[str]) -> set[str]:
     }
 
 
+BATCH_ROWS = 2_000_000
+"""Indicators are evaluated, derived and written in batches of about this many value rows:
+a national indicator is 1-2 million rows, all of them together would not fit in memory,
+and small catalogues go in one batch (fewer, larger statements)."""
+
+
 def results_compute(
     con: duckdb.DuckDBPyConnection,
     dims: Dimensions,
@@ -88,10 +94,10 @@ def results_compute(
     """Append to the table `target` (RESULT_COLUMNS) the rows of the indicators `codes`
     computed from `facts`; return how many.
 
-    Element aggregates are computed once; then each indicator is evaluated, derived and
-    written on its own, so the working set stays one indicator's rows (a national
-    indicator is ~1-2 million rows; all of them together would not fit in memory).
-    `ordered` writes each indicator's rows by period type, period, territory, breakdown.
+    Element aggregates are computed once; indicators then go in batches (`BATCH_ROWS`):
+    evaluated, derived and written, so the working set stays bounded. `ordered` writes each
+    batch by indicator, period type, period, territory and breakdown; batches follow the
+    order of `codes`, so sorted codes give a sorted table.
 
     Without scopes everything is computed. An incremental refresh passes `value_scope`
     (the slices to evaluate), `stored_values` (a relation of stored values for the other
@@ -101,9 +107,11 @@ def results_compute(
                            element_codes=referenced_elements(dims, codes))
     registered = False
     written = 0
-    for code in codes:
-        indicator_id = dims.indicator_id[code]
-        indicator_values_compute(con, dims, [code], scope=value_scope)
+    batch: list[int] = []
+    pending = 0
+
+    def flush() -> int:
+        nonlocal registered
         # Offsets can put a row in a period no fact has (formulas with offsets only): give
         # those periods keys too.
         new_keys = [row[0] for row in con.execute(
@@ -120,12 +128,25 @@ def results_compute(
         if stored_values is not None:
             sql_run(con, f"""CREATE OR REPLACE TEMP TABLE indicator_value_all AS
                 SELECT * FROM indicator_value UNION ALL BY NAME
-                SELECT * FROM {stored_values} WHERE indicator_id = {indicator_id}""")
+                SELECT * FROM {stored_values}
+                WHERE indicator_id IN ({', '.join(map(str, batch))})""")
             values = "indicator_value_all"
         derive_compute(con, dims, values=values, scope=derive_scope)
         row = sql_run(con, f"INSERT INTO {target} {result_rows_sql(ordered=ordered)}"
                       ).fetchone()
-        written += int(row[0]) if row else 0
+        indicator_values_create(con)
+        return int(row[0]) if row else 0
+
+    indicator_values_create(con)
+    for code in codes:
+        pending += indicator_values_insert(con, dims, code, target="indicator_value",
+                                           scope=value_scope)
+        batch.append(dims.indicator_id[code])
+        if pending >= BATCH_ROWS:
+            written += flush()
+            batch, pending = [], 0
+    if batch:
+        written += flush()
     return written
 
 

@@ -37,6 +37,7 @@ import pyarrow as pa
 from minka.analytics.engine.catalogue_json import catalogue_from_json, catalogue_to_json
 from minka.analytics.engine.dimensions import (
     TYPE_RANK,
+    arrow_table,
     catalogue_check,
     continuation_map,
     period_key,
@@ -334,9 +335,9 @@ def _changes_load(con: duckdb.DuckDBPyConnection, old: Path | None, upserts: pa.
         return
     con.execute(f"ATTACH '{old}' AS old_store (READ_ONLY)")
     try:
-        con.execute("CREATE TEMP TABLE changed_id (id BIGINT)")
-        con.executemany("INSERT INTO changed_id VALUES (?)", [[i] for i in deleted])
-        con.execute("INSERT INTO changed_id SELECT id FROM upserts")
+        arrow_table(con, "deleted_id", pa.table({"id": pa.array(deleted, pa.int64())}))
+        con.execute("""CREATE TEMP TABLE changed_id AS
+            SELECT id FROM deleted_id UNION ALL SELECT id FROM upserts""")
         con.execute("""CREATE TABLE fact AS
             SELECT * FROM old_store.fact ANTI JOIN changed_id c ON c.id = fact.id
             UNION ALL SELECT * FROM upserts""")
