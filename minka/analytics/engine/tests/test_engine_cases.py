@@ -675,6 +675,30 @@ def test_a_quarterly_forecast_counts_quarters_to_the_end_of_a_yearly_target(tmp_
     assert (year["target"], year["trend_slope"], year["status"]) == (20.0, None, None)
 
 
+def test_a_monthly_forecast_to_a_quarterly_target_and_roots_ranked_among_roots(tmp_path):
+    countries = (TerritoryNode(1, None, "country"), TerritoryNode(2, None, "country"),
+                 TerritoryNode(3, None, "country"))
+    indicator = IndicatorSpec("M_I", "#{M}", MONTHLY, polarity=Polarity.LOWER_IS_BETTER)
+    path = refresh(tmp_path, catalogue(
+        [sum_element("M", MONTHLY)], [indicator], territories=countries,
+        targets=(Target("M_I", 1, "2023Q4", 10.0), Target("M_I", 2, "2022", 5.0)),
+    ), [
+        ("M", 1, "202307", 30), ("M", 1, "202308", 25), ("M", 1, "202309", 20),
+        ("M", 2, "202309", 20), ("M", 3, "202309", 5),
+    ])
+
+    row = one(path, "M_I", 1, "202309")
+    # Slope −5 a month; 202309 → 202312 (where 2023Q4 ends) is 3 months: 20 − 15 = 5 ≤ 10.
+    assert (row["trend_slope"], row["forecast"]) == (pytest.approx(-5.0), pytest.approx(5.0))
+    assert (row["target"], row["target_period"], row["status"]) == (
+        10.0, "2023Q4", Status.ON_TRACK)
+    # A target that ended before the figure's period is not used.
+    assert one(path, "M_I", 2, "202309")["target"] is None
+    # Roots rank among roots; lower is better: 3 (5) first, 1 and 2 (20) share second.
+    assert [one(path, "M_I", t, "202309")["rank"] for t in (1, 2, 3)] == [2, 2, 1]
+    assert one(path, "M_I", 1, "202309")["rank_of"] == 3
+
+
 # --- 8. Breakdowns ------------------------------------------------------------------------
 
 

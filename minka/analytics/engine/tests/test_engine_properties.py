@@ -13,6 +13,7 @@ are modest. No database: stores live in a temporary directory per example.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -52,8 +53,14 @@ OPTIONS = frozenset({"F", "M", "R", "U"})
 SUM_COMBINATIONS = ("", "F", "M", "F|R", "F|U", "M|R", "M|U", "R")
 AVERAGE_COMBINATIONS = ("", "F", "M")
 
-# About 0.25 s per refresh: counts that keep both engine test files under ~20 s in all.
-PROPERTY = settings(max_examples=15, deadline=None,
+# A refresh takes about a quarter of a second, so the default example counts are small
+# enough to keep both engine test files near 20 s in all; set MINKA_ENGINE_EXAMPLES=10 (a
+# multiplier) for a thorough run.
+SCALE = max(1, int(os.environ.get("MINKA_ENGINE_EXAMPLES", "1")))
+
+
+def examples(count: int) -> settings:
+    return settings(max_examples=count * SCALE, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -204,7 +211,7 @@ def _tree_catalogue(parents: dict[int, int | None]) -> Catalogue:
     )
 
 
-@PROPERTY
+@examples(12)
 @given(st.data())
 def test_parents_are_the_sums_of_their_children_and_figures_match_the_facts(data):
     parents = data.draw(trees())
@@ -334,7 +341,7 @@ def _rows(facts: dict[tuple, tuple[int, float]]) -> list[tuple[int, str, int, st
     return [(n, key[0], key[1], key[2], key[3], value) for key, (n, value) in facts.items()]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(6)
 @given(histories(), st.randoms(use_true_random=False))
 def test_an_incremental_refresh_leaves_the_rows_of_a_full_refresh(history, random):
     before, after = history
@@ -362,7 +369,7 @@ def test_an_incremental_refresh_leaves_the_rows_of_a_full_refresh(history, rando
 # --- A full refresh is deterministic -----------------------------------------------------
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(2)
 @given(histories(), st.randoms(use_true_random=False))
 def test_the_same_facts_in_any_order_give_identical_rows(history, random):
     rows = _rows(history[1])
