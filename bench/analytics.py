@@ -184,7 +184,7 @@ def phase_engine(args: argparse.Namespace, work: Path) -> dict:
     store_dir = work / "engine"
     store_dir.mkdir(exist_ok=True)
     path = store_dir / "analytics.duckdb"
-    report: dict = {"seconds_read": read_seconds}
+    report: dict = {"seconds_read": read_seconds, "facts_mb": facts.nbytes / 2**20}
 
     print("engine: full refresh ...", flush=True)
     cpu, start = cpu_seconds(), time.perf_counter()
@@ -508,7 +508,8 @@ def print_report(generated: dict, reports: dict[str, dict], args: argparse.Names
             rows.append((f"query R01 x 10 years, {label}", f"{q['median_ms'] / 1000:.4f}", "",
                          "", "", f"median < {GOAL_QUERY_MS:.0f} ms",
                          verdict(q["median_ms"] < GOAL_QUERY_MS)))
-        rows.append(("engine peak memory (whole phase)", "", "", fmt(engine["rss_mb"]), "",
+        rows.append((f"engine peak memory (whole phase; facts {engine['facts_mb']:,.0f} MB)",
+                     "", "", fmt(engine["rss_mb"]), "",
                      f"<= {GOAL_PEAK_MB:.0f} MB", verdict(engine["rss_mb"] <= GOAL_PEAK_MB)))
 
     header = ("phase", "seconds", "CPU s", "peak RSS MB", "pandas/x", "goal", "met")
@@ -530,7 +531,7 @@ def print_report(generated: dict, reports: dict[str, dict], args: argparse.Names
     busiest = max((max(v) for v in loads.values()), default=0.0)
     print("load average (1 min) at start/end of each phase: " + ", ".join(
         f"{n} {a:.1f}/{b:.1f}" for n, (a, b) in loads.items()))
-    if busiest > (os.cpu_count() or 1):
+    if busiest > (os.cpu_count() or 1) + 1:  # the phase itself keeps the cores busy
         print(f"WARNING: the machine was busy with other work (load average up to "
               f"{busiest:.1f} on {os.cpu_count()} CPUs): wall-clock times are inflated and "
               "the phases did not run under the same load; compare CPU seconds too.")

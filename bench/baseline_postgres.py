@@ -222,6 +222,7 @@ def postgres_refresh(
             cursor.execute("CREATE TEMP TABLE wanted (indicator text, territory_id bigint,"
                            " period text, breakdown text)")
             cursor.executemany("INSERT INTO wanted VALUES (%s, %s, %s, %s)", wanted)
+            cursor.execute("ANALYZE wanted")  # else the planner may loop over 26 M rows
             for r in cursor.execute(
                 "SELECT w.indicator, w.territory_id, w.period, w.breakdown, r.value, r.reason"
                 " FROM wanted w LEFT JOIN indicator_result r USING (indicator, territory_id,"
