@@ -54,6 +54,11 @@ TREND_WINDOW = 5
 TREND_MINIMUM = 3
 """… and needs at least 3 of them with a value."""
 
+RESULT_ORDER = "indicator_id, period_key, breakdown_id, territory_id"
+"""How the store's rows are clustered: a page's query (one indicator, a few periods, one
+breakdown, a hundred territories) then reads a few contiguous runs. Period keys order
+types coarse to fine, then time."""
+
 DERIVED_COLUMNS = """
     indicator_id INTEGER, territory_id BIGINT, period_key INTEGER, breakdown_id INTEGER,
     value DOUBLE, numerator DOUBLE, denominator DOUBLE, reason VARCHAR, target DOUBLE,
@@ -148,27 +153,28 @@ def _trend_layers() -> tuple[str, str]:
     """(points, sums): the columns of the OLS slope through (0, value) and (x_k, v_k) for
     the lags within the window, x_k = o_k − period_key (keys of one type step by 1).
 
-    Fixed expressions over one row (no window aggregate), so the same inputs give the same
-    bits whatever else is in the table — what lets an incremental refresh match a full one.
+    A lag counts when it has a value within the window: its weight m_k is 1, else 0, and
+    every sum is a product with it (cheaper than a CASE per term). Fixed expressions over
+    one row (no window aggregate), so the same inputs give the same bits whatever else is
+    in the table — what lets an incremental refresh match a full one.
     """
     lags = range(1, TREND_WINDOW)
     points = ", ".join(
-        f"(v{k} IS NOT NULL AND o{k} >= period_key - {TREND_WINDOW - 1}) AS in{k}, "
-        f"CAST(o{k} - period_key AS DOUBLE) AS x{k}"
+        f"CAST(v{k} IS NOT NULL AND o{k} >= period_key - {TREND_WINDOW - 1} AS DOUBLE) AS m{k}, "
+        f"CAST(coalesce(o{k} - period_key, 0) AS DOUBLE) AS x{k}, "
+        f"coalesce(v{k}, CAST(0 AS DOUBLE)) AS y{k}"
         for k in lags
     )
-    zero = "CAST(0 AS DOUBLE)"
 
     def total(first: str, term: str) -> str:
-        return " + ".join([first, *(f"CASE WHEN in{k} THEN {term.format(k=k)} ELSE {zero} END"
-                                    for k in lags)])
+        return " + ".join([first, *(f"m{k} * {term.format(k=k)}" for k in lags)])
 
     sums = ", ".join([
-        f"{total('CAST(1 AS DOUBLE)', 'CAST(1 AS DOUBLE)')} AS n",
-        f"{total(zero, 'x{k}')} AS sx",
-        f"{total('value', 'v{k}')} AS sy",
-        f"{total(zero, 'x{k} * x{k}')} AS sxx",
-        f"{total(zero, 'x{k} * v{k}')} AS sxy",
+        f"{' + '.join(['CAST(1 AS DOUBLE)', *(f'm{k}' for k in lags)])} AS n",
+        f"{total('CAST(0 AS DOUBLE)', 'x{k}')} AS sx",
+        f"{total('value', 'y{k}')} AS sy",
+        f"{total('CAST(0 AS DOUBLE)', 'x{k} * x{k}')} AS sxx",
+        f"{total('CAST(0 AS DOUBLE)', 'x{k} * y{k}')} AS sxy",
     ])
     return points, sums
 
@@ -195,22 +201,18 @@ def derive_compute(
     higher = [dims.indicator_id[c] for c, i in dims.indicators.items()
               if i.polarity is Polarity.HIGHER_IS_BETTER] or [0]
     points, sums = _trend_layers()
+    # The rows to write, sorted once while they are narrow (RESULT_ORDER): the store is then
+    # clustered by indicator, period and breakdown (zone maps) without sorting wide rows.
+    sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_value AS
+        SELECT * FROM {values} ORDER BY {RESULT_ORDER}""")
+    # The window passes see only what they need; the rest joins back at the end. Layers are
+    # MATERIALIZED: inlined, DuckDB would recompute each point in every sum using it.
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_base AS
-        SELECT indicator_id, territory_id, period_key, breakdown_id, value, numerator,
-            denominator, reason, from_successors, parent_id, has_children, counted,
-            CASE WHEN o1 = period_key - 1 THEN value - v1 END AS change_previous,
-            CASE WHEN value IS NOT NULL AND n >= {TREND_MINIMUM}
-                THEN (n * sxy - sx * sy) / (n * sxx - sx * sx) END AS trend_slope,
-            CASE WHEN eligible THEN rank() OVER (
-                PARTITION BY indicator_id, parent_id, period_key, breakdown_id, eligible
-                ORDER BY signed) END AS rank,
-            CASE WHEN eligible THEN count(*) OVER (
-                PARTITION BY indicator_id, parent_id, period_key, breakdown_id, eligible) END
-                AS rank_of
-        FROM (SELECT *, {sums} FROM (SELECT *, {points} FROM (
+        WITH lagged AS MATERIALIZED (
             SELECT *, {_lags()}
             FROM (
-                SELECT v.*, t.parent_id, t.has_children,
+                SELECT v.indicator_id, v.territory_id, v.period_key, v.breakdown_id, v.value,
+                    t.parent_id,
                     x.territory_id IS NULL AND NOT v.from_successors AS counted,
                     x.territory_id IS NULL AND NOT v.from_successors
                         AND v.value IS NOT NULL AS eligible,
@@ -223,7 +225,20 @@ def derive_compute(
             WINDOW series AS (
                 PARTITION BY indicator_id, territory_id, breakdown_id,
                     period_key // {KEY_STRIDE}
-                ORDER BY period_key))))""")
+                ORDER BY period_key)),
+        points AS MATERIALIZED (SELECT *, {points} FROM lagged),
+        sums AS MATERIALIZED (SELECT *, {sums} FROM points)
+        SELECT indicator_id, territory_id, period_key, breakdown_id, parent_id, counted,
+            CASE WHEN o1 = period_key - 1 THEN value - v1 END AS change_previous,
+            CASE WHEN value IS NOT NULL AND n >= {TREND_MINIMUM}
+                THEN (n * sxy - sx * sy) / (n * sxx - sx * sx) END AS trend_slope,
+            CASE WHEN eligible THEN rank() OVER siblings END AS rank,
+            CASE WHEN eligible THEN count(*) OVER (siblings ROWS BETWEEN UNBOUNDED PRECEDING
+                AND UNBOUNDED FOLLOWING) END AS rank_of
+        FROM sums
+        WINDOW siblings AS (
+            PARTITION BY indicator_id, parent_id, period_key, breakdown_id, eligible
+            ORDER BY signed)""")
     sql_run(con, """CREATE OR REPLACE TEMP TABLE derive_reported AS
         SELECT indicator_id, parent_id AS territory_id, period_key, breakdown_id,
             count(*) AS reported
@@ -285,10 +300,15 @@ def derive_compute(
                                     Status.OFF_TRACK.value)
     sql_run(con, f"""CREATE OR REPLACE TEMP VIEW {target} AS
         WITH figures AS (
-            SELECT b.*, r.reported, x.expected, i.higher_is_better, i.tolerance,
+            SELECT b.*, d.change_previous, d.trend_slope, d.rank, d.rank_of, t.has_children,
+                r.reported, x.expected, i.higher_is_better, i.tolerance,
                 {target_columns}, {base_column}
-            FROM derive_base b
+            FROM derive_value b
             {in_scope}
+            JOIN derive_base d ON d.indicator_id = b.indicator_id
+                AND d.territory_id = b.territory_id AND d.period_key = b.period_key
+                AND d.breakdown_id = b.breakdown_id
+            JOIN dim_territory t ON t.territory_id = b.territory_id
             JOIN dim_indicator i ON i.indicator_id = b.indicator_id
             LEFT JOIN derive_reported r ON r.indicator_id = b.indicator_id
                 AND r.territory_id = b.territory_id AND r.period_key = b.period_key

@@ -51,7 +51,17 @@ from minka.analytics.engine.periods import (
     period_parent,
     period_parse,
 )
-from minka.analytics.engine.pipeline import facts_select, results_compute
+from minka.analytics.engine.pipeline import (
+    facts_select,
+    result_capacity,
+    result_dims_register,
+    results_compute,
+)
+
+
+class StoreCapacity(Exception):
+    """The store's types cannot hold what the changes need (a period beyond its range):
+    the caller rolls back and refreshes in full."""
 
 
 @dataclass
@@ -255,8 +265,15 @@ def incremental_refresh(
     dims.periods_add_periods(p for periods in plan.own_periods.values() for p in periods)
     for slices in (plan.values, plan.derived, plan.stored):
         dims.periods_add_periods(p for periods in slices.values() for p in periods)
+    holdable, _ = result_capacity(con)
+    # Rows are written only where values are computed (other derived slices already hold
+    # stored rows): those periods must fit the store's period type.
+    beyond = sorted({p.id for periods in plan.values.values() for p in periods} - holdable)
+    if beyond:
+        raise StoreCapacity(f"periods beyond the store's range ({', '.join(beyond[:3])})")
     combinations = con.execute("SELECT DISTINCT element, combination FROM fact_scope").fetchall()
     dims.register(con, combinations)
+    result_dims_register(con, dims)
     _slices_table(con, dims, "scope_value", plan.values)
     _slices_table(con, dims, "scope_derived", plan.derived)
     _slices_table(con, dims, "scope_stored", plan.stored)
@@ -267,9 +284,9 @@ def incremental_refresh(
         SELECT i.indicator_id, r.territory_id, p.period_key, b.breakdown_id, r.value,
                r.numerator, r.denominator, r.reason, r.from_successors
         FROM indicator_result r
-        JOIN dim_indicator i ON i.code = r.indicator
-        JOIN dim_period p ON p.period = r.period
-        JOIN dim_breakdown b ON b.code = r.breakdown
+        JOIN dim_result_indicator i ON i.code = r.indicator
+        JOIN dim_result_period p ON p.period = r.period
+        JOIN dim_result_breakdown b ON b.code = r.breakdown
         SEMI JOIN scope_stored s ON s.indicator_id = i.indicator_id
             AND s.period_key = p.period_key
         WHERE r.indicator IN ({indicator_list}) AND r.period IN ({stored_periods})""")
@@ -282,8 +299,8 @@ def incremental_refresh(
     con.execute(f"""CREATE OR REPLACE TEMP TABLE result_old AS
         SELECT r.* FROM indicator_result r
         SEMI JOIN (SELECT i.code, p.period FROM scope_derived s
-                   JOIN dim_indicator i ON i.indicator_id = s.indicator_id
-                   JOIN dim_period p ON p.period_key = s.period_key) s
+                   JOIN dim_result_indicator i ON i.indicator_id = s.indicator_id
+                   JOIN dim_result_period p ON p.period_key = s.period_key) s
             ON s.code = r.indicator AND s.period = r.period
         WHERE r.indicator IN ({indicator_list}) AND r.period IN ({derived_periods})""")
     con.execute("""CREATE OR REPLACE TEMP TABLE result_added AS

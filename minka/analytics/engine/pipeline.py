@@ -12,16 +12,30 @@ Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Sequence
 
 import duckdb
 import pyarrow as pa
 
-from minka.analytics.engine.aggregate import element_values_compute
+from minka.analytics.engine.aggregate import element_values_compute, elements_needed
 from minka.analytics.engine.derive import derive_compute, derive_tables_register
-from minka.analytics.engine.dimensions import Dimensions, catalogue_check, sql_run
+from minka.analytics.engine.dimensions import (
+    RANK_TYPE,
+    TYPE_RANK,
+    Dimensions,
+    catalogue_check,
+    sql_run,
+)
 from minka.analytics.engine.indicators import indicator_values_create, indicator_values_insert
-from minka.analytics.engine.model import RESULT_COLUMNS, Catalogue
+from minka.analytics.engine.model import RESULT_COLUMNS, Catalogue, Reason, Status
+from minka.analytics.engine.periods import (
+    Period,
+    PeriodError,
+    period_children,
+    period_parse,
+    period_range,
+)
 
 FACTS_SCHEMA = pa.schema(
     [
@@ -34,9 +48,6 @@ FACTS_SCHEMA = pa.schema(
     ]
 )
 
-RESULT_ORDER = "r.indicator_id, p.type_rank, r.period_key, r.territory_id, r.breakdown_id"
-"""The store's row order: one indicator's periods of one type are contiguous, so a query
-for an indicator and a few periods reads a few blocks (DuckDB's zone maps)."""
 
 
 def facts_select(relation: str) -> str:
@@ -73,10 +84,26 @@ def referenced_elements(dims: Dimensions, codes: Collection[str]) -> set[str]:
     }
 
 
-BATCH_ROWS = 2_000_000
-"""Indicators are evaluated, derived and written in batches of about this many value rows:
-a national indicator is 1-2 million rows, all of them together would not fit in memory,
-and small catalogues go in one batch (fewer, larger statements)."""
+BATCH_ELEMENTS = 6
+"""Indicators are computed in batches reading at most about this many data elements: their
+aggregates (a national element is ~1.5 million rows) are built, read and dropped with the
+batch, so memory stays bounded; small catalogues go in one batch (fewer statements)."""
+
+
+def indicator_batches(dims: Dimensions, codes: Sequence[str]) -> list[list[str]]:
+    """Consecutive runs of `codes` whose elements (with weights) stay within
+    `BATCH_ELEMENTS`; an indicator reading more is a batch of its own."""
+    batches: list[list[str]] = []
+    elements: set[str] = set()
+    for code in codes:
+        needed = elements_needed(dims, referenced_elements(dims, [code]))
+        if batches and len(elements | needed) <= BATCH_ELEMENTS:
+            batches[-1].append(code)
+            elements |= needed
+        else:
+            batches.append([code])
+            elements = set(needed)
+    return batches
 
 
 def results_compute(
@@ -86,7 +113,6 @@ def results_compute(
     *,
     facts: str,
     target: str,
-    ordered: bool = False,
     value_scope: str | None = None,
     stored_values: str | None = None,
     derive_scope: str | None = None,
@@ -94,24 +120,23 @@ def results_compute(
     """Append to the table `target` (RESULT_COLUMNS) the rows of the indicators `codes`
     computed from `facts`; return how many.
 
-    Element aggregates are computed once; indicators then go in batches (`BATCH_ROWS`):
-    evaluated, derived and written, so the working set stays bounded. `ordered` writes each
-    batch by indicator, period type, period, territory and breakdown; batches follow the
-    order of `codes`, so sorted codes give a sorted table.
+    Indicators go in batches (`indicator_batches`): the batch's element aggregates are
+    computed, its indicators evaluated, derived and written in `derive.RESULT_ORDER`; the
+    working set stays one batch. Batches follow the order of `codes`.
 
     Without scopes everything is computed. An incremental refresh passes `value_scope`
     (the slices to evaluate), `stored_values` (a relation of stored values for the other
     slices the derived figures read) and `derive_scope` (the slices to output).
     """
-    element_values_compute(con, dims, facts=facts,
-                           element_codes=referenced_elements(dims, codes))
     registered = False
     written = 0
-    batch: list[int] = []
-    pending = 0
-
-    def flush() -> int:
-        nonlocal registered
+    for batch in indicator_batches(dims, codes):
+        element_values_compute(con, dims, facts=facts,
+                               element_codes=referenced_elements(dims, batch))
+        indicator_values_create(con)
+        for code in batch:
+            indicator_values_insert(con, dims, code, target="indicator_value",
+                                    scope=value_scope)
         # Offsets can put a row in a period no fact has (formulas with offsets only): give
         # those periods keys too.
         new_keys = [row[0] for row in con.execute(
@@ -123,35 +148,27 @@ def results_compute(
             registered = False
         if not registered:
             derive_tables_register(con, dims)
+            result_dims_register(con, dims)
             registered = True
         values = "indicator_value"
         if stored_values is not None:
+            ids = ", ".join(str(dims.indicator_id[c]) for c in batch)
             sql_run(con, f"""CREATE OR REPLACE TEMP TABLE indicator_value_all AS
                 SELECT * FROM indicator_value UNION ALL BY NAME
-                SELECT * FROM {stored_values}
-                WHERE indicator_id IN ({', '.join(map(str, batch))})""")
+                SELECT * FROM {stored_values} WHERE indicator_id IN ({ids})""")
             values = "indicator_value_all"
         derive_compute(con, dims, values=values, scope=derive_scope)
-        row = sql_run(con, f"INSERT INTO {target} {result_rows_sql(ordered=ordered)}"
-                      ).fetchone()
-        indicator_values_create(con)
-        return int(row[0]) if row else 0
-
-    indicator_values_create(con)
-    for code in codes:
-        pending += indicator_values_insert(con, dims, code, target="indicator_value",
-                                           scope=value_scope)
-        batch.append(dims.indicator_id[code])
-        if pending >= BATCH_ROWS:
-            written += flush()
-            batch, pending = [], 0
-    if batch:
-        written += flush()
+        row = sql_run(con, f"INSERT INTO {target} {result_rows_sql()}").fetchone()
+        written += int(row[0]) if row else 0
     return written
 
 
-def result_rows_sql(source: str = "indicator_derived", *, ordered: bool = True) -> str:
-    """Rows of RESULT_COLUMNS (codes and period ids instead of integer keys)."""
+def result_rows_sql(source: str = "indicator_derived") -> str:
+    """Rows of RESULT_COLUMNS (codes and period ids instead of integer keys).
+
+    Codes come from the typed dimension tables (`result_dims_register`), so they arrive as
+    ENUM values: writing them costs a small integer each, not a string.
+    """
     columns = []
     for name in RESULT_COLUMNS:
         match name:
@@ -165,16 +182,90 @@ def result_rows_sql(source: str = "indicator_derived", *, ordered: bool = True) 
                 columns.append(f"r.{name}")
     return f"""SELECT {', '.join(columns)}
         FROM {source} r
-        JOIN dim_indicator i ON i.indicator_id = r.indicator_id
-        JOIN dim_period p ON p.period_key = r.period_key
-        JOIN dim_breakdown b ON b.breakdown_id = r.breakdown_id
-        {'ORDER BY ' + RESULT_ORDER if ordered else ''}"""
+        JOIN dim_result_indicator i ON i.indicator_id = r.indicator_id
+        JOIN dim_result_period p ON p.period_key = r.period_key
+        JOIN dim_result_breakdown b ON b.breakdown_id = r.breakdown_id"""
 
 
-def result_table_sql() -> str:
-    """The DDL of the store's `indicator_result` table."""
-    columns = ", ".join(f"{name} {type_}" for name, type_ in RESULT_COLUMNS.items())
-    return f"CREATE TABLE indicator_result ({columns})"
+# The store's text columns but the indicator's are ENUM types: read as text, written and
+# compared as small integers (a national refresh writes ~30 million rows; text columns were
+# a third of the cost). The indicator stays text so a new indicator sheet can be added
+# without rebuilding the store (its rows are written one indicator at a time, so the
+# column compresses to constants anyway).
+RESULT_TYPES: dict[str, str] = {
+    "period": "result_period",
+    "period_type": "result_period_type",
+    "breakdown": "result_breakdown",
+    "reason": "result_reason",
+    "target_period": "result_period",
+    "status": "result_status",
+}
+PERIOD_MARGIN_YEARS = (1, 10)
+"""The store can hold periods from a year before the first fact to ten years after the
+last fact or target; an incremental refresh outside them falls back to a full one."""
+
+
+def result_periods(dims: Dimensions) -> list[Period]:
+    """Every period the store's `result_period` type holds, in period-key order."""
+    years = [p.start.year for p in dims.periods.values()]
+    for target in dims.catalogue.targets:
+        with contextlib.suppress(PeriodError):
+            years.append(period_parse(target.period).start.year)
+    if not years:
+        years = [2000]
+    first, last = min(years) - PERIOD_MARGIN_YEARS[0], max(years) + PERIOD_MARGIN_YEARS[1]
+    first, last = max(first, 2), min(last, 9998)
+    finest = max([TYPE_RANK[e.period_type] for e in dims.catalogue.elements]
+                 + [TYPE_RANK[i.period_type] for i in dims.catalogue.indicators] + [0])
+    found: list[Period] = []
+    for rank in range(finest + 1):
+        type_ = RANK_TYPE[rank]
+        start = period_parse(f"{first:04d}")
+        end = period_parse(f"{last:04d}")
+        found.extend(period_range(period_children(start, type_)[0],
+                                  period_children(end, type_)[-1]))
+    return found
+
+
+def _enum(values: Sequence[str]) -> str:
+    return "ENUM (" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def result_types_create(con: duckdb.DuckDBPyConnection, dims: Dimensions) -> None:
+    """Create the ENUM types of the result columns (persistent in the store file)."""
+    con.execute(f"CREATE TYPE result_period AS {_enum([p.id for p in result_periods(dims)])}")
+    con.execute("CREATE TYPE result_period_type AS "
+                + _enum([RANK_TYPE[r].value for r in sorted(RANK_TYPE)]))
+    con.execute(f"CREATE TYPE result_breakdown AS {_enum(list(dims.breakdown_id))}")
+    con.execute(f"CREATE TYPE result_reason AS {_enum([r.value for r in Reason])}")
+    con.execute(f"CREATE TYPE result_status AS {_enum([s.value for s in Status])}")
+
+
+def result_table_sql(*, temporary: bool = False) -> str:
+    """The DDL of the store's `indicator_result` table (needs `result_types_create`)."""
+    columns = ", ".join(f"{name} {RESULT_TYPES.get(name, type_)}"
+                        for name, type_ in RESULT_COLUMNS.items())
+    return f"CREATE {'TEMP ' if temporary else ''}TABLE indicator_result ({columns})"
+
+
+def result_capacity(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
+    """(period ids, breakdowns) the store's ENUM types can hold."""
+    found = []
+    for type_ in ("result_period", "result_breakdown"):
+        row = con.execute(f"SELECT enum_range(NULL::{type_})").fetchone()
+        found.append(set(row[0]) if row else set())
+    return found[0], found[1]
+
+
+def result_dims_register(con: duckdb.DuckDBPyConnection, dims: Dimensions) -> None:
+    """Typed copies of the indicator, period and breakdown dimensions for the final rows."""
+    sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_result_indicator AS
+        SELECT indicator_id, code FROM dim_indicator""")
+    sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_result_period AS
+        SELECT period_key, TRY_CAST(period AS result_period) AS period,
+            CAST(period_type AS result_period_type) AS period_type FROM dim_period""")
+    sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_result_breakdown AS
+        SELECT breakdown_id, CAST(code AS result_breakdown) AS code FROM dim_breakdown""")
 
 
 def results_table(catalogue: Catalogue, facts: pa.Table) -> pa.Table:
@@ -187,9 +278,15 @@ def results_table(catalogue: Catalogue, facts: pa.Table) -> pa.Table:
         con.execute(f"CREATE TEMP TABLE fact AS {facts_select('facts_input')}")
         con.unregister("facts_input")
         dims = dimensions_prepare(con, catalogue, facts="fact")
-        con.execute(result_table_sql().replace("CREATE TABLE", "CREATE TEMP TABLE"))
+        result_types_create(con, dims)
+        con.execute(result_table_sql(temporary=True))
         results_compute(con, dims, sorted(dims.indicators), facts="fact",
-                        target="indicator_result", ordered=True)
-        return con.execute("SELECT * FROM indicator_result").fetch_arrow_table()
+                        target="indicator_result")
+        return con.execute(f"SELECT {', '.join(_as_text(c) for c in RESULT_COLUMNS)} "
+                           "FROM indicator_result").to_arrow_table()
     finally:
         con.close()
+
+
+def _as_text(column: str) -> str:
+    return f"CAST({column} AS VARCHAR) AS {column}" if column in RESULT_TYPES else column

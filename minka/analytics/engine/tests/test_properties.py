@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from minka.analytics.engine.model import (
     POPULATION_WEIGHT,
+    RESULT_COLUMNS,
     IndicatorSpec,
     Polarity,
     Target,
@@ -108,9 +109,12 @@ fact_rows = st.tuples(
 
 
 def _store_rows(path: Path) -> list[tuple]:
+    # Text columns are ENUMs in the store: compare them as text, in text order.
+    columns = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if t == "VARCHAR" else c
+                        for c, t in RESULT_COLUMNS.items())
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute("SELECT * FROM indicator_result ORDER BY ALL").fetchall()
+        return con.execute(f"SELECT {columns} FROM indicator_result ORDER BY ALL").fetchall()
     finally:
         con.close()
 

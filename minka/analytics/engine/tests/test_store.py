@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from minka.analytics.engine import store as store_module
+from minka.analytics.engine import store_files as store_module
 from minka.analytics.engine.catalogue_json import catalogue_from_json, catalogue_to_json
 from minka.analytics.engine.model import (
     POPULATION_WEIGHT,
@@ -63,7 +63,8 @@ def all_rows(path: Path) -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         return con.execute(
-            "SELECT * FROM indicator_result ORDER BY indicator, period, territory_id, breakdown"
+            "SELECT * FROM indicator_result ORDER BY indicator, CAST(period AS VARCHAR), "
+            "territory_id, CAST(breakdown AS VARCHAR)"
         ).fetchall()
     finally:
         con.close()
