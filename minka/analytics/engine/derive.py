@@ -190,9 +190,9 @@ def derive_compute(
     """Create the TEMP view `target` (DERIVED_COLUMNS) over the relation `values`
     (indicators.INDICATOR_VALUE_COLUMNS).
 
-    `values` must hold every row of each slice to output and of the slices its figures read
-    (the 4 periods before, the base period); `scope` (indicator_id, period_key), if given,
-    limits the rows output.
+    `values` must hold every row the output rows read: their series' 4 periods before and
+    base period, their siblings (ranks) and children (completeness); `scope`
+    (indicator_id, period_key, territory_id), if given, limits the rows output.
 
     Cost matters here (tens of millions of rows): the two window passes (series lags and
     sibling ranks) run over one narrow table; completeness, targets and base values are
@@ -245,7 +245,7 @@ def derive_compute(
         FROM derive_base WHERE counted AND parent_id IS NOT NULL GROUP BY ALL""")
     in_scope = ("" if scope is None else
                 f"SEMI JOIN {scope} sc ON sc.indicator_id = b.indicator_id "
-                f"AND sc.period_key = b.period_key")
+                f"AND sc.period_key = b.period_key AND sc.territory_id = b.territory_id")
     with_targets = bool(dims.catalogue.targets)
     if with_targets:
         sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_target AS

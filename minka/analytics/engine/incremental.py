@@ -38,7 +38,9 @@ from minka.analytics.engine.dimensions import (
     average_waves,
     base_period,
     coarser_types,
+    continuation_map,
     period_key,
+    sql_run,
     weight_of,
 )
 from minka.analytics.engine.model import Catalogue
@@ -66,13 +68,23 @@ class StoreCapacity(Exception):
 
 @dataclass
 class Plan:
-    """Per indicator: value slices, derived slices, stored slices read; per element: the
-    own-type periods whose facts are read."""
+    """What an incremental refresh recomputes.
+
+    Per indicator: `values`, the periods whose values change; `derived`, the periods whose
+    derived figures may change; `read`, every period the derived figures read. Per element:
+    `own_periods`, its own-type periods whose facts are read. Territories: `changed`, whose
+    values change (touched territories, their ancestors, retired ones they continue);
+    `siblings`, ranked with them; `around`, every territory whose rows the derived figures
+    read (changed, siblings and the children of both, for completeness).
+    """
 
     values: dict[str, set[Period]] = field(default_factory=dict)
     derived: dict[str, set[Period]] = field(default_factory=dict)
-    stored: dict[str, set[Period]] = field(default_factory=dict)
+    read: dict[str, set[Period]] = field(default_factory=dict)
     own_periods: dict[str, set[Period]] = field(default_factory=dict)
+    changed: set[int] = field(default_factory=set)
+    siblings: set[int] = field(default_factory=set)
+    around: set[int] = field(default_factory=set)
 
 
 def _with_ancestors(period: Period) -> set[Period]:
@@ -106,19 +118,50 @@ def _weight_period(period: Period, weight_type: PeriodType) -> Period:
     return period
 
 
+def _territories_plan(dims: Dimensions, touched: set[int], plan: Plan) -> None:
+    """Changed territories (touched, their ancestors, the retired territories they
+    continue), their siblings, and the children of both."""
+    territories = dims.catalogue.territories
+    parent = {t.id: t.parent_id for t in territories}
+    children: dict[int | None, set[int]] = {}
+    for territory in territories:
+        children.setdefault(parent[territory.id] if parent[territory.id] in parent else None,
+                            set()).add(territory.id)
+    changed: set[int] = set()
+    for start in touched:
+        node: int | None = start
+        while node is not None and node in parent and node not in changed:
+            changed.add(node)
+            node = parent[node]
+    continued = continuation_map(territories)
+    while True:
+        more = {retired for retired, successor, _, _ in continued
+                if successor in changed and retired not in changed}
+        if not more:
+            break
+        changed |= more
+    siblings = set().union(*(children.get(parent.get(t) if parent.get(t) in parent else None,
+                                          set()) for t in changed)) if changed else set()
+    plan.changed = changed
+    plan.siblings = siblings - changed
+    plan.around = changed | siblings | set().union(
+        *(children.get(t, set()) for t in changed | siblings))
+
+
 def incremental_plan(
     dims: Dimensions,
-    touched: Iterable[tuple[str, str]],
+    touched: Iterable[tuple[str, str, int]],
     years: Callable[[], tuple[int, int] | None],
 ) -> Plan:
-    """The slices to recompute for facts changed at these (element, period id) pairs.
+    """What to recompute for facts changed at these (element, period id, territory).
 
     `years` gives the first and last year with facts (for base-year comparisons), asked
     only when a base year is touched.
     """
     elements = dims.elements
+    touched = list(touched)
     changed: dict[str, set[Period]] = {}
-    for code, text in touched:
+    for code, text, _ in touched:
         element = elements.get(code)
         try:
             period = period_parse(text)
@@ -143,6 +186,7 @@ def incremental_plan(
                 changed.setdefault(element.code, set()).update(_with_ancestors(period))
 
     plan = Plan()
+    _territories_plan(dims, {t for _, _, t in touched}, plan)
     need: dict[str, set[Period]] = {}
     for code, spec in sorted(dims.indicators.items()):
         inputs = dims.formulas[code].inputs
@@ -171,7 +215,7 @@ def incremental_plan(
                 read.add(base)
         plan.values[code] = values
         plan.derived[code] = derived
-        plan.stored[code] = read - values
+        plan.read[code] = read
         for period in values:
             for reference, _, offset in inputs:
                 element = elements.get(reference)
@@ -200,18 +244,35 @@ def incremental_plan(
 
 
 def _slices_table(con: duckdb.DuckDBPyConnection, dims: Dimensions, name: str,
-                  slices: dict[str, set[Period]]) -> None:
-    rows = sorted({(dims.indicator_id[code], period_key(p))
-                   for code, periods in slices.items() for p in periods})
-    arrow_table(con, name, pa.table({
-        "indicator_id": pa.array([r[0] for r in rows], pa.int32()),
-        "period_key": pa.array([r[1] for r in rows], pa.int32()),
-    }))
+                  slices: dict[str, set[Period]],
+                  territories: dict[str, set[int]] | set[int] | None = None) -> None:
+    """(indicator_id, period_key[, territory_id]) rows: slices, optionally crossed with
+    territories (one set for all slices, or one per indicator)."""
+    columns: dict[str, list[int]] = {"indicator_id": [], "period_key": []}
+    if territories is not None:
+        columns["territory_id"] = []
+    for code, periods in sorted(slices.items()):
+        for period in sorted(periods, key=period_key):
+            if territories is None:
+                columns["indicator_id"].append(dims.indicator_id[code])
+                columns["period_key"].append(period_key(period))
+                continue
+            chosen = (territories.get(code, set()) if isinstance(territories, dict)
+                      else territories)
+            for territory in sorted(chosen):
+                columns["indicator_id"].append(dims.indicator_id[code])
+                columns["period_key"].append(period_key(period))
+                columns["territory_id"].append(territory)
+    types = {"indicator_id": pa.int32(), "period_key": pa.int32(), "territory_id": pa.int64()}
+    arrow_table(con, name, pa.table({k: pa.array(v, types[k]) for k, v in columns.items()}))
 
 
-def _in_list(values: Iterable[str]) -> str:
-    quoted = ["'" + v.replace("'", "''") + "'" for v in sorted(set(values))]
-    return ", ".join(quoted) if quoted else "NULL"
+def _in_list(values: Iterable[object]) -> str:
+    """A SQL list of literals (text quoted), for IN filters that zone maps can use."""
+    items = sorted(set(values), key=lambda v: (isinstance(v, str), v))
+    quoted = ["'" + v.replace("'", "''") + "'" if isinstance(v, str) else str(int(v))  # type: ignore[call-overload]
+              for v in items]
+    return ", ".join(quoted) or "NULL"
 
 
 def incremental_refresh(
@@ -230,19 +291,20 @@ def incremental_refresh(
     con.execute("CREATE OR REPLACE TEMP TABLE changed_id AS SELECT id FROM upserts")
     if deleted:
         arrow_table(con, "deleted_id", pa.table({"id": pa.array(deleted, pa.int64())}))
-        con.execute("INSERT INTO changed_id SELECT id FROM deleted_id")
-    touched = con.execute("""
-        SELECT DISTINCT element, period FROM fact SEMI JOIN changed_id c ON c.id = fact.id
-        UNION SELECT DISTINCT element, period FROM upserts""").fetchall()
-    con.execute("DELETE FROM fact WHERE id IN (SELECT id FROM changed_id)")
-    con.execute("INSERT INTO fact SELECT * FROM upserts")
+        sql_run(con, "INSERT INTO changed_id SELECT id FROM deleted_id")
+    touched = sql_run(con, """
+        SELECT DISTINCT element, period, territory_id FROM fact
+        SEMI JOIN changed_id c ON c.id = fact.id
+        UNION SELECT DISTINCT element, period, territory_id FROM upserts""").fetchall()
+    sql_run(con, "DELETE FROM fact WHERE id IN (SELECT id FROM changed_id)")
+    sql_run(con, "INSERT INTO fact SELECT * FROM upserts")
     count = con.execute("SELECT count(*) FROM fact").fetchone()
     facts = int(count[0]) if count else 0
 
     dims = Dimensions(catalogue)
 
     def years() -> tuple[int, int] | None:
-        row = con.execute("""SELECT min(TRY_CAST(left(period, 4) AS INTEGER)),
+        row = sql_run(con, """SELECT min(TRY_CAST(left(period, 4) AS INTEGER)),
             max(TRY_CAST(left(period, 4) AS INTEGER)) FROM fact""").fetchone()
         return (int(row[0]), int(row[1])) if row and row[0] is not None else None
 
@@ -257,13 +319,13 @@ def incremental_refresh(
         "element": pa.array([n[0] for n in needed], pa.string()),
         "period": pa.array([n[1] for n in needed], pa.string()),
     }))
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE fact_scope AS
+    sql_run(con, f"""CREATE OR REPLACE TEMP TABLE fact_scope AS
         SELECT f.* FROM fact f
         SEMI JOIN needed_fact n ON n.element = f.element AND n.period = f.period
         WHERE f.element IN ({_in_list(n[0] for n in needed)})
           AND f.period IN ({_in_list(n[1] for n in needed)})""")
     dims.periods_add_periods(p for periods in plan.own_periods.values() for p in periods)
-    for slices in (plan.values, plan.derived, plan.stored):
+    for slices in (plan.values, plan.derived, plan.read):
         dims.periods_add_periods(p for periods in slices.values() for p in periods)
     holdable, _ = result_capacity(con)
     # Rows are written only where values are computed (other derived slices already hold
@@ -274,38 +336,55 @@ def incremental_refresh(
     combinations = con.execute("SELECT DISTINCT element, combination FROM fact_scope").fetchall()
     dims.register(con, combinations)
     result_dims_register(con, dims)
-    _slices_table(con, dims, "scope_value", plan.values)
-    _slices_table(con, dims, "scope_derived", plan.derived)
-    _slices_table(con, dims, "scope_stored", plan.stored)
 
+    # Values are recomputed for the changed territories in the value slices; every other
+    # row the derived figures read comes from the store; the derived figures are output for
+    # the changed territories (and, where values changed, their siblings: ranks).
+    _slices_table(con, dims, "scope_value", plan.values)
+    arrow_table(con, "scope_value_territory", pa.table(
+        {"territory_id": pa.array(sorted(plan.changed), pa.int64())}))
+    outputs = {code: plan.derived[code] - plan.values[code] for code in codes}
+    _slices_table(con, dims, "scope_output_changed", outputs, plan.changed)
+    _slices_table(con, dims, "scope_output_values", plan.values,
+                  plan.changed | plan.siblings)
+    sql_run(con, """CREATE OR REPLACE TEMP TABLE scope_derived AS
+        SELECT * FROM scope_output_changed UNION ALL SELECT * FROM scope_output_values""")
+    _slices_table(con, dims, "scope_read", plan.read)
     indicator_list = _in_list(codes)
-    stored_periods = _in_list(p.id for periods in plan.stored.values() for p in periods)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE stored_value AS
+    read_periods = _in_list(p.id for periods in plan.read.values() for p in periods)
+    around = _in_list(plan.around)
+    sql_run(con, f"""CREATE OR REPLACE TEMP TABLE stored_value AS
         SELECT i.indicator_id, r.territory_id, p.period_key, b.breakdown_id, r.value,
                r.numerator, r.denominator, r.reason, r.from_successors
         FROM indicator_result r
         JOIN dim_result_indicator i ON i.code = r.indicator
         JOIN dim_result_period p ON p.period = r.period
         JOIN dim_result_breakdown b ON b.code = r.breakdown
-        SEMI JOIN scope_stored s ON s.indicator_id = i.indicator_id
+        SEMI JOIN scope_read s ON s.indicator_id = i.indicator_id
             AND s.period_key = p.period_key
-        WHERE r.indicator IN ({indicator_list}) AND r.period IN ({stored_periods})""")
+        ANTI JOIN (SELECT * FROM scope_value, scope_value_territory) v
+            ON v.indicator_id = i.indicator_id AND v.period_key = p.period_key
+            AND v.territory_id = r.territory_id
+        WHERE r.indicator IN ({indicator_list}) AND r.period IN ({read_periods})
+          AND r.territory_id IN ({around})""")
     con.execute("CREATE OR REPLACE TEMP TABLE result_new AS SELECT * FROM indicator_result LIMIT 0")
     results_compute(con, dims, codes, facts="fact_scope", target="result_new",
-                    value_scope="scope_value", stored_values="stored_value",
-                    derive_scope="scope_derived")
+                    value_scope="scope_value", value_territories="scope_value_territory",
+                    stored_values="stored_value", derive_scope="scope_derived")
 
     derived_periods = _in_list(p.id for periods in plan.derived.values() for p in periods)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE result_old AS
+    sql_run(con, f"""CREATE OR REPLACE TEMP TABLE result_old AS
         SELECT r.* FROM indicator_result r
-        SEMI JOIN (SELECT i.code, p.period FROM scope_derived s
+        SEMI JOIN (SELECT i.code, p.period, s.territory_id FROM scope_derived s
                    JOIN dim_result_indicator i ON i.indicator_id = s.indicator_id
                    JOIN dim_result_period p ON p.period_key = s.period_key) s
             ON s.code = r.indicator AND s.period = r.period
-        WHERE r.indicator IN ({indicator_list}) AND r.period IN ({derived_periods})""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE result_added AS
+            AND s.territory_id = r.territory_id
+        WHERE r.indicator IN ({indicator_list}) AND r.period IN ({derived_periods})
+          AND r.territory_id IN ({_in_list(plan.changed | plan.siblings)})""")
+    sql_run(con, """CREATE OR REPLACE TEMP TABLE result_added AS
         SELECT * FROM result_new EXCEPT SELECT * FROM result_old""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE result_removed AS
+    sql_run(con, """CREATE OR REPLACE TEMP TABLE result_removed AS
         SELECT * FROM result_old EXCEPT SELECT * FROM result_new""")
     counts = con.execute(
         "SELECT (SELECT count(*) FROM result_added), (SELECT count(*) FROM result_removed)"
@@ -313,14 +392,15 @@ def incremental_refresh(
     assert counts is not None
     added, removed = int(counts[0]), int(counts[1])
     if removed:
-        con.execute(f"""DELETE FROM indicator_result r USING result_removed d
+        sql_run(con, f"""DELETE FROM indicator_result r USING result_removed d
             WHERE r.indicator = d.indicator AND r.period = d.period
               AND r.territory_id = d.territory_id AND r.breakdown = d.breakdown
-              AND r.indicator IN ({indicator_list}) AND r.period IN ({derived_periods})""")
+              AND r.indicator IN ({indicator_list}) AND r.period IN ({derived_periods})
+              AND r.territory_id IN ({_in_list(plan.changed | plan.siblings)})""")
     if added:
-        con.execute("INSERT INTO indicator_result SELECT * FROM result_added")
+        sql_run(con, "INSERT INTO indicator_result SELECT * FROM result_added")
     # Rows both removed (old version) and added (new version) were changed: count once.
-    changed = con.execute("""SELECT count(*) FROM result_added a SEMI JOIN result_removed d
+    changed = sql_run(con, """SELECT count(*) FROM result_added a SEMI JOIN result_removed d
         ON a.indicator = d.indicator AND a.period = d.period
         AND a.territory_id = d.territory_id AND a.breakdown = d.breakdown""").fetchone()
     return facts, added + removed - (int(changed[0]) if changed else 0), codes

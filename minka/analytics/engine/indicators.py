@@ -216,13 +216,15 @@ def indicator_values_insert(
     *,
     target: str,
     scope: str | None = None,
+    territories: str | None = None,
 ) -> int:
     """Append to `target` the values of indicator `code` from the view `element_final`;
     return how many rows.
 
     One row per territory × period (the indicator's type and coarser) × breakdown where a
     frame input (see `_frame_inputs`) has an aggregate. `scope`, if given, is a relation
-    (indicator_id, period_key) limiting the periods computed.
+    (indicator_id, period_key) limiting the periods computed, and `territories` one of
+    territory_id limiting the territories.
     """
     spec = dims.indicators[code]
     indicator_id = dims.indicator_id[code]
@@ -245,6 +247,8 @@ def indicator_values_insert(
         if scope is not None:
             where.append(f"e.period_key - ({offset}) IN "
                          f"(SELECT period_key FROM {scope} WHERE indicator_id = {indicator_id})")
+        if territories is not None:
+            where.append(f"e.territory_id IN (SELECT territory_id FROM {territories})")
         if disaggregation is None:
             breakdown = "e.breakdown_id"
             source = "element_final e"

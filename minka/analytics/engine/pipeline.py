@@ -114,6 +114,7 @@ def results_compute(
     facts: str,
     target: str,
     value_scope: str | None = None,
+    value_territories: str | None = None,
     stored_values: str | None = None,
     derive_scope: str | None = None,
 ) -> int:
@@ -125,8 +126,9 @@ def results_compute(
     working set stays one batch. Batches follow the order of `codes`.
 
     Without scopes everything is computed. An incremental refresh passes `value_scope`
-    (the slices to evaluate), `stored_values` (a relation of stored values for the other
-    slices the derived figures read) and `derive_scope` (the slices to output).
+    (indicator_id, period_key) and `value_territories` (territory_id): the values to
+    evaluate; `stored_values`, the stored values of every other row the derived figures
+    read; `derive_scope` (indicator_id, period_key, territory_id), the rows to output.
     """
     registered = False
     written = 0
@@ -136,7 +138,7 @@ def results_compute(
         indicator_values_create(con)
         for code in batch:
             indicator_values_insert(con, dims, code, target="indicator_value",
-                                    scope=value_scope)
+                                    scope=value_scope, territories=value_territories)
         # Offsets can put a row in a period no fact has (formulas with offsets only): give
         # those periods keys too.
         new_keys = [row[0] for row in con.execute(
