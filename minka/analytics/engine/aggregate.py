@@ -8,7 +8,9 @@ What it computes, per data element × territory × period × breakdown (see
   subtree that recorded a value (each weighed by its population for the period's year, or
   by the weight element's total at that territory and period, or equally); then, for
   coarser periods, the plain mean of the own-type periods that have a value. A territory
-  without a weight is left out of the mean (its row still exists, for completeness).
+  without a weight is left out of the mean; when nothing in a subtree can be weighed, a
+  territory that recorded a value keeps it, and one that did not has a row without a value
+  (its children reported: completeness counts them).
 - LAST: per recording territory, the value of the latest own-type sub-period that has one;
   then summed over the subtree.
 - NONE: only where and when recorded: no rollup in space or in time.
@@ -28,7 +30,8 @@ A retired territory with successors gets, for every period that starts after its
 in `agg_continued`; these rows never roll up, so the former parent does not count them.
 
 Result: the TEMP view `element_final(element_id, territory_id, period_key, breakdown_id,
-value, continued)`, where `continued` marks the successor rows.
+value, continued)`, where `continued` marks the successor rows. Facts join the catalogue
+on the fact table's ENUM columns (`fact_dims_register`): integers, not text.
 
 Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 """
@@ -84,6 +87,7 @@ def element_values_compute(
     """
     codes = elements_needed(dims, element_codes)
     specs = [dims.elements[c] for c in sorted(codes)]
+    fact_dims_register(con)
     parts: list[str] = []
     for aggregation, build in (
         (Aggregation.SUM, _sum_build),
@@ -98,6 +102,18 @@ def element_values_compute(
         parts.append(_average_build(con, dims, facts, wave, number))
         _view(con, "element_value", parts)
     _continued_build(con, dims, specs)
+
+
+def fact_dims_register(con: duckdb.DuckDBPyConnection) -> None:
+    """Copies of the element, period and combination dimensions keyed by the fact table's
+    ENUM types, so facts join on integers (codes the facts never use do not cast: NULL)."""
+    sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_fact_element AS
+        SELECT *, TRY_CAST(code AS fact_element) AS fact_code FROM dim_element""")
+    sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_fact_period AS
+        SELECT *, TRY_CAST(period AS fact_period) AS fact_period FROM dim_period""")
+    sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_fact_combination AS
+        SELECT *, TRY_CAST(combination AS fact_combination) AS fact_combination
+        FROM combo_map""")
 
 
 def _view(con: duckdb.DuckDBPyConnection, name: str, parts: list[str]) -> None:
@@ -115,10 +131,11 @@ def _coded(facts: str, group: list[ElementSpec], dims: Dimensions) -> str:
     return f"""
         SELECT e.element_id, f.territory_id, t.depth, p.period_key, m.breakdown_id, f.value
         FROM {facts} f
-        JOIN dim_element e ON e.code = f.element
-        JOIN dim_period p ON p.period = f.period AND p.type_rank = e.type_rank
+        JOIN dim_fact_element e ON e.fact_code = f.element
+        JOIN dim_fact_period p ON p.fact_period = f.period AND p.type_rank = e.type_rank
         JOIN dim_territory t ON t.territory_id = f.territory_id
-        JOIN combo_map m ON m.element_id = e.element_id AND m.combination = f.combination
+        JOIN dim_fact_combination m ON m.element_id = e.element_id
+            AND m.fact_combination = f.combination
         WHERE e.element_id IN ({ids}) AND isfinite(f.value)"""
 
 

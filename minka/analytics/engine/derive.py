@@ -142,16 +142,23 @@ def derive_tables_register(con: duckdb.DuckDBPyConnection, dims: Dimensions) -> 
         GROUP BY ALL""")
 
 
+SERIES_STRIDE = 100_000_000
+"""`position` = breakdown × this + period_key: within one indicator and territory, rows of one
+series (breakdown and period type) are consecutive integers, and any two rows of different
+series are more than a trend window apart — so one window partition per (indicator,
+territory) serves every series (few large partitions are much cheaper than many small)."""
+
+
 def _lags() -> str:
     return ", ".join(
-        f"lag(value, {k}) OVER series AS v{k}, lag(period_key, {k}) OVER series AS o{k}"
+        f"lag(value, {k}) OVER series AS v{k}, lag(position, {k}) OVER series AS o{k}"
         for k in range(1, TREND_WINDOW)
     )
 
 
 def _trend_layers() -> tuple[str, str]:
     """(points, sums): the columns of the OLS slope through (0, value) and (x_k, v_k) for
-    the lags within the window, x_k = o_k − period_key (keys of one type step by 1).
+    the lags within the window, x_k = o_k − position (periods of one series step by 1).
 
     A lag counts when it has a value within the window: its weight m_k is 1, else 0, and
     every sum is a product with it (cheaper than a CASE per term). Fixed expressions over
@@ -160,8 +167,8 @@ def _trend_layers() -> tuple[str, str]:
     """
     lags = range(1, TREND_WINDOW)
     points = ", ".join(
-        f"CAST(v{k} IS NOT NULL AND o{k} >= period_key - {TREND_WINDOW - 1} AS DOUBLE) AS m{k}, "
-        f"CAST(coalesce(o{k} - period_key, 0) AS DOUBLE) AS x{k}, "
+        f"CAST(v{k} IS NOT NULL AND o{k} >= position - {TREND_WINDOW - 1} AS DOUBLE) AS m{k}, "
+        f"CAST(coalesce(o{k} - position, 0) AS DOUBLE) AS x{k}, "
         f"coalesce(v{k}, CAST(0 AS DOUBLE)) AS y{k}"
         for k in lags
     )
@@ -205,15 +212,22 @@ def derive_compute(
     # clustered by indicator, period and breakdown (zone maps) without sorting wide rows.
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_value AS
         SELECT * FROM {values} ORDER BY {RESULT_ORDER}""")
-    # The window passes see only what they need; the rest joins back at the end. Layers are
+    # The window passes see only what they need (payload makes DuckDB's windows several
+    # times slower); the result joins back to the sorted rows once, at the end. Layers are
     # MATERIALIZED: inlined, DuckDB would recompute each point in every sum using it.
+    narrow = "indicator_id, territory_id, period_key, breakdown_id, value, position, v1, o1"
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_base AS
-        WITH lagged AS MATERIALIZED (
-            SELECT *, {_lags()}
+        WITH windows AS MATERIALIZED (
+            SELECT indicator_id, territory_id, period_key, breakdown_id, value, position,
+                {_lags()},
+                CASE WHEN eligible THEN rank() OVER siblings END AS rank,
+                CASE WHEN eligible THEN count(*) OVER (siblings ROWS BETWEEN UNBOUNDED
+                    PRECEDING AND UNBOUNDED FOLLOWING) END AS rank_of
             FROM (
                 SELECT v.indicator_id, v.territory_id, v.period_key, v.breakdown_id, v.value,
                     t.parent_id,
-                    x.territory_id IS NULL AND NOT v.from_successors AS counted,
+                    CAST(v.breakdown_id AS BIGINT) * {SERIES_STRIDE} + v.period_key
+                        AS position,
                     x.territory_id IS NULL AND NOT v.from_successors
                         AND v.value IS NOT NULL AS eligible,
                     CASE WHEN v.indicator_id IN ({', '.join(map(str, higher))})
@@ -222,27 +236,26 @@ def derive_compute(
                 JOIN dim_territory t ON t.territory_id = v.territory_id
                 LEFT JOIN territory_invalid x ON x.territory_id = v.territory_id
                     AND x.period_key = v.period_key)
-            WINDOW series AS (
-                PARTITION BY indicator_id, territory_id, breakdown_id,
-                    period_key // {KEY_STRIDE}
-                ORDER BY period_key)),
-        points AS MATERIALIZED (SELECT *, {points} FROM lagged),
-        sums AS MATERIALIZED (SELECT *, {sums} FROM points)
-        SELECT indicator_id, territory_id, period_key, breakdown_id, parent_id, counted,
-            CASE WHEN o1 = period_key - 1 THEN value - v1 END AS change_previous,
+            WINDOW series AS (PARTITION BY indicator_id, territory_id ORDER BY position),
+                siblings AS (
+                    PARTITION BY indicator_id, parent_id, period_key, breakdown_id, eligible
+                    ORDER BY signed)),
+        points AS MATERIALIZED (SELECT {narrow}, rank, rank_of, {points} FROM windows),
+        sums AS MATERIALIZED (SELECT {narrow}, rank, rank_of, {sums} FROM points)
+        SELECT indicator_id, territory_id, period_key, breakdown_id, rank, rank_of,
+            CASE WHEN o1 = position - 1 THEN value - v1 END AS change_previous,
             CASE WHEN value IS NOT NULL AND n >= {TREND_MINIMUM}
-                THEN (n * sxy - sx * sy) / (n * sxx - sx * sx) END AS trend_slope,
-            CASE WHEN eligible THEN rank() OVER siblings END AS rank,
-            CASE WHEN eligible THEN count(*) OVER (siblings ROWS BETWEEN UNBOUNDED PRECEDING
-                AND UNBOUNDED FOLLOWING) END AS rank_of
-        FROM sums
-        WINDOW siblings AS (
-            PARTITION BY indicator_id, parent_id, period_key, breakdown_id, eligible
-            ORDER BY signed)""")
-    sql_run(con, """CREATE OR REPLACE TEMP TABLE derive_reported AS
-        SELECT indicator_id, parent_id AS territory_id, period_key, breakdown_id,
+                THEN (n * sxy - sx * sy) / (n * sxx - sx * sx) END AS trend_slope
+        FROM sums""")
+    sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_reported AS
+        SELECT v.indicator_id, t.parent_id AS territory_id, v.period_key, v.breakdown_id,
             count(*) AS reported
-        FROM derive_base WHERE counted AND parent_id IS NOT NULL GROUP BY ALL""")
+        FROM {values} v
+        JOIN dim_territory t ON t.territory_id = v.territory_id
+        ANTI JOIN territory_invalid x ON x.territory_id = v.territory_id
+            AND x.period_key = v.period_key
+        WHERE NOT v.from_successors AND t.parent_id IS NOT NULL
+        GROUP BY ALL""")
     in_scope = ("" if scope is None else
                 f"SEMI JOIN {scope} sc ON sc.indicator_id = b.indicator_id "
                 f"AND sc.period_key = b.period_key AND sc.territory_id = b.territory_id")

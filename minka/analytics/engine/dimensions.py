@@ -302,8 +302,9 @@ def continuation_map(
 class Dimensions:
     """The catalogue coded for SQL, plus the periods in play; registers its tables in DuckDB.
 
-    Tables (all TEMP): dim_element, dim_indicator, dim_breakdown, dim_territory,
-    dim_period, combo_map, population, weight_period, continuation.
+    Tables (views over Arrow): dim_element, dim_indicator, dim_breakdown, dim_territory,
+    dim_period, combo_map, population, weight_period, continuation. `seen` holds the
+    (element, period, combination) triples of the facts the dimensions were built for.
     """
 
     catalogue: Catalogue
@@ -312,6 +313,7 @@ class Dimensions:
     breakdown_id: dict[str, int] = field(init=False)
     depths: dict[int, int] = field(init=False)
     periods: dict[int, Period] = field(init=False, default_factory=dict)
+    seen: list[tuple[str, str, str]] = field(init=False, default_factory=list)
     formulas: dict[str, Formula] = field(init=False)
     elements: dict[str, ElementSpec] = field(init=False)
     indicators: dict[str, IndicatorSpec] = field(init=False)

@@ -4,20 +4,22 @@ A changed fact of element E, territory T and period P (E's own type) can change:
 1. E's aggregates for T and its ancestors, for P and every period containing it; and those
    of the AVERAGE elements weighted by E, for the periods reading E's changed values;
 2. the values of each indicator I that reads E, for those periods (and, for a reference
-   `#{E}[-k]`, the periods k steps later), at the types I reports: the *value slices*
-   (I, period), recomputed across all territories — a slice is cheap, and it also renews
-   ranks among siblings, completeness of parents and rows of retired territories continued
-   by T;
-3. the derived figures reading those values: change_previous and the trend (hence forecast
-   and status) of the next four periods, change_base of the periods whose base period
-   changed: the *derived slices*, recomputed from the values (new ones for the value
-   slices, stored ones for the rest).
+   `#{E}[-k]`, the periods k steps later), at the types I reports (the *value slices*),
+   for the *changed territories*: T, its ancestors, and the retired territories they
+   continue;
+3. the derived figures reading those values: in the value slices, the ranks of the
+   changed territories' siblings and the completeness of their parents (ancestors, so
+   changed already); in the next four periods, change_previous and the trend (hence
+   forecast and status) of the changed territories; change_base of the periods whose base
+   period changed.
 
-Only the facts those slices need are read: every fact of the referenced elements (and
-their weights) in the sub-periods of the periods read. Rows of the derived slices are then
-compared with the stored ones and only differing rows are deleted and inserted. Since the
-SQL is the one of the full refresh, run on every row the figures depend on, the store ends
-as a full refresh would leave it (a property test checks this).
+Values are recomputed for the changed territories only (their aggregates need the facts
+of the referenced elements and weights in the sub-periods read, across the tree: cheap);
+every other row the derived figures read (siblings, children, earlier periods) comes from
+the store. The rows that may change are compared with the stored ones and only differing
+rows are deleted and inserted. Since the SQL is the full refresh's, run on every row the
+figures depend on, the store ends as a full refresh would leave it (a property test checks
+this on random changes).
 
 Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 """
@@ -54,6 +56,7 @@ from minka.analytics.engine.periods import (
     period_parse,
 )
 from minka.analytics.engine.pipeline import (
+    fact_capacity,
     facts_select,
     result_capacity,
     result_dims_register,
@@ -275,6 +278,23 @@ def _in_list(values: Iterable[object]) -> str:
     return ", ".join(quoted) or "NULL"
 
 
+def _typed_list(values: Iterable[str], type_: str) -> str:
+    return ", ".join(f"TRY_CAST({literal} AS {type_})"
+                     for literal in _in_list(values).split(", "))
+
+
+def _check_fact_capacity(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise StoreCapacity when the upserts hold an element, period or combination the
+    store's fact columns cannot (a new code, or a period more than ten years ahead)."""
+    elements, periods, combinations = fact_capacity(con)
+    seen = con.execute(
+        "SELECT DISTINCT element, period, combination FROM upserts").fetchall()
+    unknown = sorted({str(v) for e, p, c in seen for v, known in
+                      ((e, elements), (p, periods), (c, combinations)) if v not in known})
+    if unknown:
+        raise StoreCapacity(f"facts the store cannot hold ({', '.join(unknown[:3])})")
+
+
 def incremental_refresh(
     con: duckdb.DuckDBPyConnection,
     catalogue: Catalogue,
@@ -288,6 +308,7 @@ def incremental_refresh(
         con.execute(f"CREATE OR REPLACE TEMP TABLE upserts AS {facts_select('upserts_input')}")
     finally:
         con.unregister("upserts_input")
+    _check_fact_capacity(con)
     con.execute("CREATE OR REPLACE TEMP TABLE changed_id AS SELECT id FROM upserts")
     if deleted:
         arrow_table(con, "deleted_id", pa.table({"id": pa.array(deleted, pa.int64())}))
@@ -319,11 +340,14 @@ def incremental_refresh(
         "element": pa.array([n[0] for n in needed], pa.string()),
         "period": pa.array([n[1] for n in needed], pa.string()),
     }))
+    # Compared as the fact table's ENUMs (integers), never as text.
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE fact_scope AS
         SELECT f.* FROM fact f
-        SEMI JOIN needed_fact n ON n.element = f.element AND n.period = f.period
-        WHERE f.element IN ({_in_list(n[0] for n in needed)})
-          AND f.period IN ({_in_list(n[1] for n in needed)})""")
+        SEMI JOIN (SELECT TRY_CAST(element AS fact_element) AS element,
+                          TRY_CAST(period AS fact_period) AS period FROM needed_fact) n
+            ON n.element = f.element AND n.period = f.period
+        WHERE f.element IN ({_typed_list((n[0] for n in needed), 'fact_element')})
+          AND f.period IN ({_typed_list((n[1] for n in needed), 'fact_period')})""")
     dims.periods_add_periods(p for periods in plan.own_periods.values() for p in periods)
     for slices in (plan.values, plan.derived, plan.read):
         dims.periods_add_periods(p for periods in slices.values() for p in periods)

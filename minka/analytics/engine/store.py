@@ -1,8 +1,9 @@
 """The analytics store: one DuckDB file with the engine's facts, catalogue and results.
 
 Tables:
-- `fact` (FACT_COLUMNS): the engine's own copy of the facts, so an incremental refresh needs
-  only what changed and every figure can be traced to its data values (`store_sources`);
+- `fact` (FACT_COLUMNS; element, period and combination are ENUM types, read as text):
+  the engine's own copy of the facts, so an incremental refresh needs only what changed
+  and every figure can be traced to its data values (`store_sources`);
 - `indicator_result` (RESULT_COLUMNS; the text columns are ENUM types, read as text):
   every figure, clustered by indicator and period so that a page's query reads a few
   blocks (`store_results`);
@@ -12,8 +13,9 @@ Refreshes (all serialised by the writer lock, see `store_files`):
 - full: computes into a new file beside the store and swaps it in with `os.replace`, so
   readers see the old store or the new one, never half of one;
 - incremental and per-indicator: change the store in one transaction; when they cannot
-  (no store, another catalogue, a period or indicator the store's types cannot hold) they
-  fall back to a full refresh from the stored facts and say why in `RefreshStats.note`.
+  (no store, another catalogue, a code or a period beyond what the store's types hold —
+  ten years past the last fact) they fall back to a full refresh from the stored facts and
+  the changes, and say why in `RefreshStats.note`.
 
 Reading is in `store_queries` (re-exported here).
 
@@ -32,12 +34,13 @@ import duckdb
 import pyarrow as pa
 
 from minka.analytics.engine.catalogue_json import catalogue_from_json, catalogue_to_json
-from minka.analytics.engine.dimensions import arrow_table, catalogue_check
+from minka.analytics.engine.dimensions import arrow_table, catalogue_check, sql_run
 from minka.analytics.engine.incremental import StoreCapacity, incremental_refresh
 from minka.analytics.engine.model import Catalogue
 from minka.analytics.engine.pipeline import (
     FACTS_SCHEMA,
     dimensions_prepare,
+    fact_table_create,
     facts_select,
     result_table_sql,
     result_types_create,
@@ -107,11 +110,9 @@ def store_refresh_full(path: Path, catalogue: Catalogue, facts: pa.Table) -> Ref
 
 
 def _facts_load(con: duckdb.DuckDBPyConnection, facts: pa.Table) -> None:
+    """`fact_staging`: the caller's facts, read in place (a view over the Arrow table)."""
     con.register("facts_input", facts)
-    try:
-        con.execute(f"CREATE TABLE fact AS {facts_select('facts_input')}")
-    finally:
-        con.unregister("facts_input")
+    sql_run(con, f"CREATE TEMP VIEW fact_staging AS {facts_select('facts_input')}")
 
 
 def _full_refresh(path: Path, catalogue: Catalogue,
@@ -125,15 +126,16 @@ def _full_refresh(path: Path, catalogue: Catalogue,
     try:
         store_configure(con, path)
         load(con)
-        dims = dimensions_prepare(con, catalogue, facts="fact")
+        dims = dimensions_prepare(con, catalogue, facts="fact_staging")
+        fact_table_create(con, dims, staging="fact_staging")
         codes = sorted(dims.indicators)
         result_types_create(con, dims)
         con.execute(result_table_sql())
         results = results_compute(con, dims, codes, facts="fact", target="indicator_result")
         meta_write(con, catalogue)
-        count = con.execute("SELECT count(*) FROM fact").fetchone()
+        count = sql_run(con, "SELECT count(*) FROM fact").fetchone()
         ignored = _ignored_facts(con)
-        con.execute("CHECKPOINT")
+        sql_run(con, "CHECKPOINT")
     except BaseException:
         con.close()
         temporary.unlink(missing_ok=True)
@@ -153,11 +155,11 @@ def _full_refresh(path: Path, catalogue: Catalogue,
 def _ignored_facts(con: duckdb.DuckDBPyConnection) -> int:
     """Facts that count nowhere: an (element, period) pair that fits no element's type, or
     a territory outside the tree. Both are checked against small tables of what is valid,
-    so the 20 million facts are scanned once, not grouped."""
-    row = con.execute("""
+    so the facts are scanned once, not grouped."""
+    row = sql_run(con, """
         WITH valid_pair AS (
-            SELECT e.code AS element, p.period FROM dim_element e
-            JOIN dim_period p ON p.type_rank = e.type_rank)
+            SELECT e.fact_code AS element, p.fact_period AS period FROM dim_fact_element e
+            JOIN dim_fact_period p ON p.type_rank = e.type_rank)
         SELECT count(*) FROM fact f
         WHERE NOT EXISTS (SELECT 1 FROM valid_pair v
                           WHERE v.element = f.element AND v.period = f.period)
@@ -168,25 +170,24 @@ def _ignored_facts(con: duckdb.DuckDBPyConnection) -> int:
 
 def _changes_load(con: duckdb.DuckDBPyConnection, old: Path | None, upserts: pa.Table,
                   deleted: list[int]) -> None:
-    """The `fact` table of a fallback full refresh: stored facts, then the changes."""
+    """`fact_staging` of a fallback full refresh: the stored facts, then the changes."""
     con.register("upserts_input", upserts)
-    try:
-        con.execute(f"CREATE TEMP TABLE upserts AS {facts_select('upserts_input')}")
-    finally:
-        con.unregister("upserts_input")
+    sql_run(con, f"CREATE TEMP TABLE upserts AS {facts_select('upserts_input')}")
+    con.unregister("upserts_input")
     if old is None:
-        con.execute("CREATE TABLE fact AS SELECT * FROM upserts")
+        sql_run(con, "CREATE TEMP VIEW fact_staging AS SELECT * FROM upserts")
         return
-    con.execute(f"ATTACH '{old}' AS old_store (READ_ONLY)")
+    sql_run(con, f"ATTACH '{old}' AS old_store (READ_ONLY)")
     try:
         arrow_table(con, "deleted_id", pa.table({"id": pa.array(deleted, pa.int64())}))
-        con.execute("""CREATE TEMP TABLE changed_id AS
+        sql_run(con, """CREATE TEMP TABLE changed_id AS
             SELECT id FROM deleted_id UNION ALL SELECT id FROM upserts""")
-        con.execute("""CREATE TABLE fact AS
-            SELECT * FROM old_store.fact ANTI JOIN changed_id c ON c.id = fact.id
+        stored = facts_select("old_store.fact")
+        sql_run(con, f"""CREATE TEMP TABLE fact_staging AS
+            SELECT * FROM ({stored}) f ANTI JOIN changed_id c ON c.id = f.id
             UNION ALL SELECT * FROM upserts""")
     finally:
-        con.execute("DETACH old_store")
+        sql_run(con, "DETACH old_store")
 
 
 # --- Incremental and per-indicator refreshes ----------------------------------------------
@@ -227,16 +228,16 @@ def store_refresh_incremental(
                             "the store has another format", path)
             store_configure(con, path)
             started = time.perf_counter()
-            con.execute("BEGIN")
+            sql_run(con, "BEGIN")
             try:
                 facts, results, codes = incremental_refresh(con, catalogue, upserts, deleted)
-                con.execute("COMMIT")
+                sql_run(con, "COMMIT")
             except StoreCapacity as reason:
-                con.execute("ROLLBACK")
+                sql_run(con, "ROLLBACK")
                 con.close()
                 return full(str(reason), path)
             except BaseException:
-                con.execute("ROLLBACK")
+                sql_run(con, "ROLLBACK")
                 raise
             return RefreshStats(facts=facts, results=results,
                                 seconds=time.perf_counter() - started,
@@ -272,15 +273,15 @@ def store_refresh_indicators(path: Path, catalogue: Catalogue, codes: Sequence[s
                 return full("more than these indicators changed")
             store_configure(con, path)
             started = time.perf_counter()
-            con.execute("BEGIN")
+            sql_run(con, "BEGIN")
             try:
                 results = _indicators_recompute(con, catalogue, chosen, present)
                 meta_write(con, catalogue)
-                con.execute("COMMIT")
+                sql_run(con, "COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                sql_run(con, "ROLLBACK")
                 raise
-            facts = con.execute("SELECT count(*) FROM fact").fetchone()
+            facts = sql_run(con, "SELECT count(*) FROM fact").fetchone()
             return RefreshStats(
                 facts=int(facts[0]) if facts else 0, results=results,
                 seconds=time.perf_counter() - started, indicators=tuple(present),
@@ -302,7 +303,7 @@ def _without(catalogue: Catalogue, codes: list[str]) -> str:
 def _indicators_recompute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
                           codes: list[str], present: list[str]) -> int:
     arrow_table(con, "refreshed_indicator", pa.table({"code": pa.array(codes, pa.string())}))
-    deleted = con.execute("""DELETE FROM indicator_result
+    deleted = sql_run(con, """DELETE FROM indicator_result
         WHERE indicator IN (SELECT code FROM refreshed_indicator)""").fetchone()
     removed = int(deleted[0]) if deleted else 0
     if not present:

@@ -184,21 +184,23 @@ def _subtree(catalogue: Catalogue, roots: list[int]) -> set[int]:
 
 def _fact_ids(con: duckdb.DuckDBPyConnection, element: str, territories: set[int],
               periods: Sequence[Period], breakdown: str, *, exact: bool) -> list[int]:
+    """Fact ids; text compared as the fact table's ENUMs (TRY_CAST: unknown is no match)."""
     if not territories or not periods:
         return []
-    parameters: list[Any] = [element, *(p.id for p in periods), *sorted(territories)]
+    parameters: list[Any] = [element, [p.id for p in periods], sorted(territories)]
     if exact:
-        combination = "combination = ?"
+        combination = "combination = TRY_CAST(? AS fact_combination)"
         parameters.append(breakdown)
     elif breakdown:
-        combination = "list_contains(string_split(combination, '|'), ?)"
+        combination = "list_contains(string_split(CAST(combination AS VARCHAR), '|'), ?)"
         parameters.append(breakdown)
     else:
         combination = "true"
     rows = con.execute(
-        f"""SELECT id FROM fact WHERE element = ?
-            AND period IN ({', '.join('?' * len(periods))})
-            AND territory_id IN ({', '.join('?' * len(territories))})
+        f"""SELECT id FROM fact WHERE element = TRY_CAST(? AS fact_element)
+            AND list_contains(list_transform(CAST(? AS VARCHAR[]),
+                                             x -> TRY_CAST(x AS fact_period)), period)
+            AND list_contains(CAST(? AS BIGINT[]), territory_id)
             AND {combination}""",
         parameters,
     ).fetchall()

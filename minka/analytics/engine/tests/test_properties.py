@@ -51,7 +51,7 @@ def trees(draw) -> tuple[TerritoryNode, ...]:
     return tuple(nodes)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_every_parent_sums_its_children_for_sum_elements(data):
     territories = data.draw(trees())
@@ -128,7 +128,7 @@ def _memory_rows(table) -> list[tuple]:
         con.close()
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(
     initial=st.lists(fact_rows, min_size=1, max_size=20),
     changed=st.lists(st.tuples(st.integers(1, 25), fact_rows), max_size=6),

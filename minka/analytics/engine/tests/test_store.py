@@ -172,6 +172,31 @@ def test_an_incremental_refresh_without_a_store_or_with_another_catalogue_is_ful
     assert all_rows(path) == memory_rows(changed, FACTS.slice(0, 5))
 
 
+def test_an_incremental_refresh_the_store_cannot_hold_is_done_in_full(tmp_path):
+    path = tmp_path / "analytics.duckdb"
+    cat = ratio_catalogue()
+    store_refresh_full(path, cat, FACTS)
+    # The store's types hold the periods up to ten years after the last fact (2033) and
+    # the element codes seen; 2040 and an unknown code need a new store.
+    later = store_refresh_incremental(path, cat, upserts=facts(("N", 11, "204001", 1),
+                                                               first_id=20), deleted_ids=[])
+    assert (later.mode, later.facts) == ("full", 7)
+    assert "cannot hold" in later.note
+    unknown = store_refresh_incremental(path, cat, upserts=facts(("X", 11, "202301", 1),
+                                                                 first_id=21), deleted_ids=[])
+    assert (unknown.mode, unknown.facts) == ("full", 8)
+    # Both facts are kept (a later catalogue may use them) and the next change is
+    # incremental again.
+    again = store_refresh_incremental(path, cat, upserts=facts(("N", 11, "202302", 2),
+                                                               first_id=22), deleted_ids=[])
+    assert (again.mode, again.facts) == ("incremental", 9)
+    assert all_rows(path) == memory_rows(cat, facts_with_ids([
+        (1, "N", 11, "202301", 1, "F"), (2, "N", 11, "202301", 2, "M"),
+        (3, "D", 11, "202301", 10, "F"), (4, "D", 11, "202301", 10, "M"),
+        (5, "N", 12, "202302", 5, "F"), (6, "D", 12, "202302", 10, "F"),
+        (20, "N", 11, "204001", 1), (21, "X", 11, "202301", 1), (22, "N", 11, "202302", 2)]))
+
+
 def test_an_incremental_refresh_that_touches_no_indicator_only_stores_the_facts(tmp_path):
     path = tmp_path / "analytics.duckdb"
     cat = catalogue([element("N"), element("D"), element("OTHER")], [RATIO])
