@@ -34,7 +34,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from minka.analytics.engine.formula import Formula, formula_parse
+from minka.analytics.engine.formula import Formula, FormulaError, formula_parse
 from minka.analytics.engine.model import (
     POPULATION_WEIGHT,
     Aggregation,
@@ -194,7 +194,10 @@ def catalogue_check(catalogue: Catalogue) -> None:
     average_waves(catalogue.elements)  # raises on a cycle of weights
     territory_depths(catalogue.territories)  # raises on a cycle of parents
     for indicator in catalogue.indicators:
-        formula_parse(indicator.formula)
+        try:
+            formula_parse(indicator.formula)
+        except FormulaError as error:
+            raise CatalogueError(f"indicator {indicator.code}: {error.message}") from error
 
 
 def weight_of(element: ElementSpec) -> str | None:

@@ -16,6 +16,7 @@ import pytest
 
 from minka.analytics.engine import store_files as store_module
 from minka.analytics.engine.catalogue_json import catalogue_from_json, catalogue_to_json
+from minka.analytics.engine.dimensions import CatalogueError
 from minka.analytics.engine.model import (
     POPULATION_WEIGHT,
     RESULT_COLUMNS,
@@ -274,6 +275,18 @@ def test_the_catalogue_round_trips_through_json():
     # Order does not matter; content does.
     assert catalogue_to_json(replace(cat, elements=cat.elements[::-1])) == text
     assert catalogue_to_json(replace(cat, targets=())) != text
+
+
+def test_a_catalogue_the_engine_cannot_compute_is_refused_before_anything_is_written(
+        tmp_path):
+    path = tmp_path / "analytics.duckdb"
+    broken = replace(ratio_catalogue(), indicators=(replace(RATIO, formula="#{N} /"),))
+    with pytest.raises(CatalogueError, match="indicator R"):
+        store_refresh_full(path, broken, FACTS)
+    cycle = catalogue([element("A", AVERAGE, weight="B"), element("B", AVERAGE, weight="A")])
+    with pytest.raises(CatalogueError, match="cycle"):
+        store_refresh_full(path, cycle, FACTS)
+    assert not store_exists(path)
 
 
 def test_the_engine_imports_nothing_from_django():
