@@ -27,7 +27,7 @@ from minka.indicators.importers.rows import (
     Problem,
     ValueRow,
     boolean_parse,
-    text_decode,
+    values_text,
 )
 
 # DHIS2's CSV columns in their standard order, and the neutral field each one fills.
@@ -63,12 +63,9 @@ _JSON_COLUMNS = {
 
 def dhis2_json_parse(content: bytes) -> ParsedValues:
     """A dataValueSets JSON document as rows (index = position in `dataValues`)."""
-    parsed = ParsedValues()
-    text, problem = text_decode(content)
-    if problem:
-        parsed.problems.append(problem)
+    parsed, text = values_text(content)
+    if text is None:
         return parsed
-    assert text is not None
     if not text.strip():
         parsed.problems.append(Problem("file_empty", "MK1000"))
         return parsed
@@ -97,12 +94,9 @@ def dhis2_json_parse(content: bytes) -> ParsedValues:
 
 def dhis2_csv_parse(content: bytes) -> ParsedValues:
     """A dataValueSets CSV (with or without its header row) as rows."""
-    parsed = ParsedValues()
-    text, problem = text_decode(content)
-    if problem:
-        parsed.problems.append(problem)
+    parsed, text = values_text(content)
+    if text is None:
         return parsed
-    assert text is not None
     reader = csv.reader(io.StringIO(text, newline=""))
     fields: list[str] | None = None
     columns: dict[str, str] = {}

@@ -119,6 +119,16 @@ def text_decode(content: bytes) -> tuple[str | None, Problem | None]:
         return None, Problem("not_utf8", "MK1000", line=line, value=byte, params={"byte": byte})
 
 
+
+def values_text(content: bytes) -> tuple[ParsedValues, str | None]:
+    """The start of every value parser: an empty result and the file's text, or the result
+    holding the decoding problem and None (the parser then returns it as it is)."""
+    parsed = ParsedValues()
+    text, problem = text_decode(content)
+    if problem:
+        parsed.problems.append(problem)
+    return parsed, text
+
 TRUE_SPELLINGS = frozenset({"true", "t", "1", "yes", "y", "si", "sí", "s"})
 FALSE_SPELLINGS = frozenset({"false", "f", "0", "no", "n"})
 

@@ -14,7 +14,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 
-from minka.indicators.importers.rows import ParsedValues, Problem, ValueRow, text_decode
+from minka.indicators.importers.rows import ParsedValues, Problem, ValueRow, values_text
 
 # (key, neutral field or "" when the column is only for people)
 TEMPLATE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -103,12 +103,9 @@ def template_rows_add(
 
 def template_csv_parse(content: bytes) -> ParsedValues:
     """A filled-in CSV template as rows; `line` is the physical line (1 = header)."""
-    parsed = ParsedValues()
-    text, problem = text_decode(content)
-    if problem:
-        parsed.problems.append(problem)
+    parsed, text = values_text(content)
+    if text is None:
         return parsed
-    assert text is not None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from minka.indicators.importers.rows import ParsedValues, Problem, ValueRow, text_decode
+from minka.indicators.importers.rows import ParsedValues, Problem, ValueRow, values_text
 
 MISSING_MARKERS = frozenset({"S.I.", "SI", "S/I", "NA", "N.A.", ""})
 _INEI = re.compile(r"[0-9]{6}")
@@ -73,12 +73,9 @@ CODE_COLUMN = "inei"
 
 def ubigeo_figures_parse(content: bytes) -> ParsedValues:
     """Every figure of every district as a row for country PE; missing cells give none."""
-    parsed = ParsedValues()
-    text, problem = text_decode(content)
-    if problem:
-        parsed.problems.append(problem)
+    parsed, text = values_text(content)
+    if text is None:
         return parsed
-    assert text is not None
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     line_after = 0
