@@ -36,7 +36,6 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from minka.analytics.engine.model import (
-    FACT_COLUMNS,
     POPULATION_WEIGHT,
     Aggregation,
     Catalogue,
@@ -47,6 +46,7 @@ from minka.analytics.engine.model import (
 )
 from minka.analytics.engine.model import Target as TargetSpec
 from minka.analytics.engine.periods import PeriodType
+from minka.analytics.engine.pipeline import FACTS_SCHEMA
 from minka.analytics.engine.store import (
     RefreshStats,
     store_exists,
@@ -77,17 +77,6 @@ INCREMENTAL_LIMIT = 1_000_000
 
 _REFRESH_LOCK = threading.Lock()
 
-FACT_SCHEMA = pa.schema(
-    [
-        ("id", pa.int64()),
-        ("element", pa.string()),
-        ("territory_id", pa.int64()),
-        ("period", pa.string()),
-        ("combination", pa.string()),
-        ("value", pa.float64()),
-    ]
-)
-assert list(FACT_SCHEMA.names) == list(FACT_COLUMNS), "FACT_SCHEMA must follow FACT_COLUMNS"
 
 
 def store_path() -> Any:
@@ -205,7 +194,7 @@ def analytics_facts(queryset: QuerySet[DataValue] | None = None) -> pa.Table:
     batches = [
         _fact_batch(chunk, codes) for chunk in _chunks(rows.iterator(chunk_size=FACT_CHUNK))
     ]
-    return pa.Table.from_batches(batches, schema=FACT_SCHEMA)
+    return pa.Table.from_batches(batches, schema=FACTS_SCHEMA)
 
 
 def _chunks(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[tuple[Any, ...]]]:
@@ -230,7 +219,7 @@ def _fact_batch(chunk: list[tuple[Any, ...]], codes: dict[int, str]) -> pa.Recor
             pa.array(combinations, pa.string()),
             pa.array([float(v) if isinstance(v, Decimal) else v for v in values], pa.float64()),
         ],
-        schema=FACT_SCHEMA,
+        schema=FACTS_SCHEMA,
     )
 
 
@@ -274,7 +263,7 @@ def _current_facts(value_ids: Sequence[int]) -> pa.Table:
         for i in range(0, len(value_ids), ID_CHUNK)
     ]
     if not tables:
-        return FACT_SCHEMA.empty_table()
+        return FACTS_SCHEMA.empty_table()
     return pa.concat_tables(tables)
 
 
