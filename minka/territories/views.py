@@ -27,13 +27,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         query=filters.get("q") or None,
     )
     page = Paginator(territories, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "territories/browse.html",
-        {"form": form, "page": page, "querystring": query.urlencode()},
-    )
+    return render(request, "territories/browse.html", {"form": form, "page": page})
 
 
 def territory_detail(request: HttpRequest, country: str, code: str) -> HttpResponse:

@@ -128,3 +128,13 @@ class TestMunicipalityPrivateData:
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_browse_pages_keep_the_search(client, tree, monkeypatch):
+    # With 2 territories a page, the 3 matches of "0801" span 2 pages; the link to page 2
+    # must keep the search, and page 2 holds the third match (080104).
+    monkeypatch.setattr("minka.territories.views.PAGE_SIZE", 2)
+    first = client.get(BROWSE, {"q": "0801"})
+    assert _codes(first) == ["0801", "080101"]
+    assert 'href="?q=0801&amp;page=2"' in first.content.decode()
+    assert _codes(client.get(BROWSE, {"q": "0801", "page": 2})) == ["080104"]
