@@ -62,6 +62,7 @@ class ResultRow:
     expected_children: int | None
     from_successors: bool | None
     breakdown: str = ""
+    territory_country: str = ""
 
 
 def _row(result: dict[str, Any], territory: Territory) -> ResultRow:
@@ -89,6 +90,7 @@ def _row(result: dict[str, Any], territory: Territory) -> ResultRow:
         expected_children=result.get("expected_children"),
         from_successors=result.get("from_successors"),
         breakdown=result.get("breakdown") or "",
+        territory_country=territory.country,
     )
 
 
@@ -97,10 +99,15 @@ def _sort_key(row: ResultRow) -> tuple[Any, ...]:
     return (period, row.rank is None, row.rank or 0, row.territory_name, row.territory_code)
 
 
-def _results(
-    *, indicator: IndicatorSheet, territories: Sequence[Territory], periods: Sequence[str],
-    breakdown: str,
+def territory_results(
+    *,
+    indicator: IndicatorSheet,
+    territories: Sequence[Territory],
+    periods: Sequence[str],
+    breakdown: str = "",
 ) -> list[ResultRow]:
+    """The indicator for these territories in these periods (one store query), ordered by
+    period, then rank, then name; territories without a result in a period are absent."""
     path = store_path()
     if not territories or not periods or not store_exists(path):
         return []
@@ -135,15 +142,15 @@ def indicator_values(
     else:
         territories = list(
             territory_descendants(territory=territory, level=level).only(
-                "pk", "code", "name", "level"
+                "pk", "country", "code", "name", "level"
             )
         )
-    return _results(
+    return territory_results(
         indicator=indicator, territories=territories, periods=periods, breakdown=breakdown
     )
 
 
-def _series_periods(indicator: IndicatorSheet, period_type: PeriodType) -> list[str]:
+def indicator_periods(*, indicator: IndicatorSheet, period_type: PeriodType) -> list[str]:
     """Every period of `period_type` from the first data of the indicator's elements (or
     its base year, if earlier) to the last data or target, whichever is later."""
     try:
@@ -208,10 +215,10 @@ def indicator_series(
     probe = _first_of_year(2000, frequency)
     if period_parent(probe, wanted) is None:
         return []
-    return _results(
+    return territory_results(
         indicator=indicator,
         territories=[territory],
-        periods=_series_periods(indicator, wanted),
+        periods=indicator_periods(indicator=indicator, period_type=wanted),
         breakdown=breakdown,
     )
 
