@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "minka.territories",
     "minka.indicators",
     "minka.analytics",
+    "minka.scorecards",
     "minka.api",
     "minka.portal",
     "minka.demo",

@@ -6,5 +6,6 @@ urlpatterns = [
     path("cuenta/", include("minka.accounts.urls")),
     path("territorios/", include("minka.territories.urls")),
     path("indicadores/", include("minka.indicators.urls")),
+    path("cuadros/", include("minka.scorecards.urls")),
     path("", include("minka.portal.urls")),
 ]

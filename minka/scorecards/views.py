@@ -1,0 +1,335 @@
+"""Scorecard pages: the list, a scorecard, the history of a text, and the forms that write.
+
+Reading: `selectors.scorecard_or_404` answers 404 for what the reader may not see. Writing:
+signed-in users only, and `Action.CHANGE` on the scorecard's territory (403 otherwise); a
+form with errors is shown again with them (400) and nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from minka.accounts.models import User
+from minka.accounts.permissions import Action, require_permission
+from minka.indicators.page_selectors import changeable_territories
+from minka.indicators.selectors import indicator_sheet_list
+from minka.scorecards import selectors, services
+from minka.scorecards.forms import MeasureForm, ProgrammeForm, ScorecardForm, TextForm
+from minka.scorecards.models import Programme, Scorecard, TextKind
+from minka.territories.models import Institution
+
+
+def _signed_in(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User), "view must be wrapped in login_required"
+    return user
+
+
+def _service_errors(form: Any, error: ValidationError) -> None:
+    for message in error.messages:
+        form.add_error(None, message)
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """What a form page says around its form."""
+
+    title: str
+    action: str
+    scorecard: Scorecard | None = None
+    programme: Programme | None = None
+    intro: str = ""
+
+
+def _form_page(request: HttpRequest, page: FormPage, form: Any, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "scorecards/form.html",
+        {
+            "form": form,
+            "title": page.title,
+            "action": page.action,
+            "intro": page.intro,
+            "scorecard": page.scorecard,
+            "programme": page.programme,
+        },
+        status=status,
+    )
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@require_GET
+def scorecard_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "scorecards/list.html",
+        {
+            "scorecards": selectors.scorecard_list(user=request.user),
+            "can_create": request.user.is_authenticated
+            and changeable_territories(user=request.user).exists(),
+        },
+    )
+
+
+@require_GET
+def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scorecard = selectors.scorecard_or_404(pk=pk, user=request.user)
+    return render(
+        request,
+        "scorecards/detail.html",
+        {
+            "page": selectors.scorecard_page(scorecard=scorecard, user=request.user),
+            "scorecard": scorecard,
+            "can_change": selectors.may_change_scorecard(user=request.user, scorecard=scorecard),
+        },
+    )
+
+
+def _kind_or_404(kind: str) -> str:
+    if kind not in TextKind.values:
+        raise Http404(_("There is no such kind of text."))
+    return kind
+
+
+@require_GET
+def text_history(
+    request: HttpRequest, pk: int, kind: str, programme_pk: int | None = None
+) -> HttpResponse:
+    scorecard = selectors.scorecard_or_404(pk=pk, user=request.user)
+    programme = (
+        None
+        if programme_pk is None
+        else selectors.programme_or_404(scorecard=scorecard, pk=programme_pk)
+    )
+    kind = _kind_or_404(kind)
+    return render(
+        request,
+        "scorecards/history.html",
+        {
+            "scorecard": scorecard,
+            "programme": programme,
+            "kind": kind,
+            "kind_label": TextKind(kind).label,
+            "versions": selectors.scorecard_text_history(
+                scorecard=scorecard, kind=kind, programme=programme
+            ),
+            "can_change": selectors.may_change_scorecard(user=request.user, scorecard=scorecard),
+        },
+    )
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _scorecard_form(request: HttpRequest, user: User, **kwargs: Any) -> ScorecardForm:
+    return ScorecardForm(
+        request.POST if request.method == "POST" else None,
+        territories=changeable_territories(user=user),
+        indicators=indicator_sheet_list(user=user),
+        **kwargs,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scorecard_create(request: HttpRequest) -> HttpResponse:
+    user = _signed_in(request)
+    if not changeable_territories(user=user).exists():
+        raise PermissionDenied(_("You do not have permission to do this here."))
+    form = _scorecard_form(request, user)
+    page = FormPage(title=_("New scorecard"), action=request.path)
+    if request.method == "GET":
+        return _form_page(request, page, form)
+    if not form.is_valid():
+        return _form_page(request, page, form, status=400)
+    data = form.cleaned_data
+    require_permission(user, Action.CHANGE, data["territory"])
+    try:
+        scorecard = services.scorecard_create(
+            title_es=data["title_es"],
+            title_en=data["title_en"],
+            population=data["population"],
+            result=data["result"],
+            territory=data["territory"],
+            period_type=data["period_type"],
+            public=data["public"],
+            indicators=form.indicators_in_order([]),
+            user=user,
+        )
+    except ValidationError as error:
+        _service_errors(form, error)
+        return _form_page(request, page, form, status=400)
+    messages.success(request, _("Scorecard created."))
+    return redirect("scorecards:detail", scorecard.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scorecard_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _signed_in(request)
+    scorecard = selectors.scorecard_or_404(pk=pk, user=user)
+    require_permission(user, Action.CHANGE, scorecard.territory)
+    existing = selectors.scorecard_indicator_list(scorecard=scorecard)
+    initial = {
+        "title_es": scorecard.title_es,
+        "title_en": scorecard.title_en,
+        "population": scorecard.population,
+        "result": scorecard.result,
+        "territory": scorecard.territory,
+        "period_type": scorecard.period_type,
+        "public": scorecard.public,
+        "indicators": existing,
+    }
+    form = _scorecard_form(request, user, initial=initial)
+    page = FormPage(title=_("Edit the scorecard"), action=request.path, scorecard=scorecard)
+    if request.method == "GET":
+        return _form_page(request, page, form)
+    if not form.is_valid():
+        return _form_page(request, page, form, status=400)
+    data = form.cleaned_data
+    require_permission(user, Action.CHANGE, data["territory"])
+    try:
+        services.scorecard_update(
+            scorecard=scorecard,
+            title_es=data["title_es"],
+            title_en=data["title_en"],
+            population=data["population"],
+            result=data["result"],
+            territory=data["territory"],
+            period_type=data["period_type"],
+            public=data["public"],
+            indicators=form.indicators_in_order(existing),
+            user=user,
+        )
+    except ValidationError as error:
+        _service_errors(form, error)
+        return _form_page(request, page, form, status=400)
+    messages.success(request, _("Scorecard saved."))
+    return redirect("scorecards:detail", scorecard.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def programme_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _signed_in(request)
+    scorecard = selectors.scorecard_or_404(pk=pk, user=user)
+    require_permission(user, Action.CHANGE, scorecard.territory)
+    form = ProgrammeForm(
+        request.POST if request.method == "POST" else None,
+        institutions=Institution.objects.select_related("territory").order_by("name"),
+    )
+    page = FormPage(title=_("Add a programme"), action=request.path, scorecard=scorecard)
+    if request.method == "GET":
+        return _form_page(request, page, form)
+    if not form.is_valid():
+        return _form_page(request, page, form, status=400)
+    data = form.cleaned_data
+    try:
+        programme = services.programme_create(
+            scorecard=scorecard,
+            name_es=data["name_es"],
+            name_en=data["name_en"],
+            description=data["description"],
+            lead_institution=data["lead_institution"],
+            user=user,
+        )
+    except ValidationError as error:
+        _service_errors(form, error)
+        return _form_page(request, page, form, status=400)
+    messages.success(request, _("Programme “%(name)s” added.") % {"name": programme.name})
+    return redirect("scorecards:detail", scorecard.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def measure_add(request: HttpRequest, pk: int, programme_pk: int) -> HttpResponse:
+    user = _signed_in(request)
+    scorecard = selectors.scorecard_or_404(pk=pk, user=user)
+    require_permission(user, Action.CHANGE, scorecard.territory)
+    programme = selectors.programme_or_404(scorecard=scorecard, pk=programme_pk)
+    form = MeasureForm(
+        request.POST if request.method == "POST" else None,
+        indicators=indicator_sheet_list(user=user),
+    )
+    page = FormPage(
+        title=_("Add a performance measure"),
+        action=request.path,
+        scorecard=scorecard,
+        programme=programme,
+        intro=_(
+            "How much did we do? How well did we do it? Is anyone better off? "
+            "Choose the indicator and the question it answers for this programme."
+        ),
+    )
+    if request.method == "GET":
+        return _form_page(request, page, form)
+    if not form.is_valid():
+        return _form_page(request, page, form, status=400)
+    try:
+        services.performance_measure_add(
+            programme=programme,
+            indicator=form.cleaned_data["indicator"],
+            question=form.cleaned_data["question"],
+            user=user,
+        )
+    except ValidationError as error:
+        _service_errors(form, error)
+        return _form_page(request, page, form, status=400)
+    messages.success(request, _("Performance measure added."))
+    return redirect("scorecards:detail", scorecard.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def text_add(request: HttpRequest, pk: int, programme_pk: int | None = None) -> HttpResponse:
+    """Add a version of a text. `?kind=` on a GET starts from that kind's latest version,
+    which is how a text is edited without ever overwriting it."""
+    user = _signed_in(request)
+    scorecard = selectors.scorecard_or_404(pk=pk, user=user)
+    require_permission(user, Action.CHANGE, scorecard.territory)
+    programme = (
+        None
+        if programme_pk is None
+        else selectors.programme_or_404(scorecard=scorecard, pk=programme_pk)
+    )
+    page = FormPage(
+        title=_("Write a text"), action=request.path, scorecard=scorecard, programme=programme
+    )
+    if request.method == "GET":
+        initial = {}
+        kind = request.GET.get("kind", "")
+        if kind in TextKind.values:
+            latest = selectors.scorecard_text_latest(
+                scorecard=scorecard, kind=kind, programme=programme
+            )
+            initial = {"kind": kind, "body": latest.body if latest else ""}
+        return _form_page(request, page, TextForm(initial=initial))
+    form = TextForm(request.POST)
+    if not form.is_valid():
+        return _form_page(request, page, form, status=400)
+    try:
+        text = services.scorecard_text_add(
+            scorecard=scorecard,
+            programme=programme,
+            kind=form.cleaned_data["kind"],
+            body=form.cleaned_data["body"],
+            user=user,
+        )
+    except ValidationError as error:
+        _service_errors(form, error)
+        return _form_page(request, page, form, status=400)
+    messages.success(
+        request, _("“%(kind)s” saved as a new version.") % {"kind": text.get_kind_display()}
+    )
+    return redirect("scorecards:detail", scorecard.pk)
