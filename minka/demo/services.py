@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from minka.accounts.models import Role, User
 from minka.accounts.services import role_assign, user_create
 from minka.demo.indicators import INDICATOR_DATA, demo_indicators_seed
+from minka.demo.scorecards import demo_scorecards_seed
 from minka.territories.importers import (
     BoundaryFeature,
     LoadReport,
@@ -111,6 +112,7 @@ def _demo_seed_database(*, shared_data: Path, indicators: Path | None) -> DemoRe
         seeded = demo_indicators_seed(user=admin, path=indicators)
         result.report.extend(seeded.lines)
         result.values_written = seeded.values_written
+        result.report.append(demo_scorecards_seed())
     return result
 
 
