@@ -22,6 +22,7 @@ from minka.accounts.models import User
 from minka.accounts.permissions import Action, require_permission
 from minka.indicators.page_selectors import changeable_territories
 from minka.indicators.selectors import indicator_sheet_list
+from minka.portal.charts import sparkline_svg
 from minka.scorecards import selectors, services
 from minka.scorecards.forms import MeasureForm, ProgrammeForm, ScorecardForm, TextForm
 from minka.scorecards.models import Programme, Scorecard, TextKind
@@ -82,14 +83,32 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+SPARKLINE_PERIODS = 10
+
+
+def _sparklines_draw(page: selectors.ScorecardPage) -> selectors.ScorecardPage:
+    """Give every row a small chart of its last periods (the figures beside it say the same
+    in words and numbers, so the chart needs no table of its own)."""
+    rows = [*page.population]
+    for block in page.programmes:
+        for group in block.groups:
+            rows.extend(group.rows)
+    for row in rows:
+        values = [value for _period, value in row.series][-SPARKLINE_PERIODS:]
+        if any(v is not None for v in values):
+            row.sparkline = sparkline_svg(values, title=row.indicator.name)
+    return page
+
+
 @require_GET
 def scorecard_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scorecard = selectors.scorecard_or_404(pk=pk, user=request.user)
+    page = selectors.scorecard_page(scorecard=scorecard, user=request.user)
     return render(
         request,
         "scorecards/detail.html",
         {
-            "page": selectors.scorecard_page(scorecard=scorecard, user=request.user),
+            "page": _sparklines_draw(page),
             "scorecard": scorecard,
             "can_change": selectors.may_change_scorecard(user=request.user, scorecard=scorecard),
         },
