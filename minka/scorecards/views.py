@@ -7,6 +7,7 @@ form with errors is shown again with them (400) and nothing is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,11 +36,6 @@ def _signed_in(request: HttpRequest) -> User:
     return user
 
 
-def _service_errors(form: Any, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
-
-
 @dataclass(frozen=True)
 class FormPage:
     """What a form page says around its form."""
@@ -49,6 +45,24 @@ class FormPage:
     scorecard: Scorecard | None = None
     programme: Programme | None = None
     intro: str = ""
+
+
+def _form_submit(
+    request: HttpRequest, page: FormPage, form: Any, save: Callable[[dict[str, Any]], HttpResponse]
+) -> HttpResponse:
+    """The one way every write page works: a GET shows the form; a POST with errors shows
+    them (400) and writes nothing; a valid one calls `save`, whose refusal (a service's
+    ValidationError) is shown on the form the same way."""
+    if request.method == "GET":
+        return _form_page(request, page, form)
+    if not form.is_valid():
+        return _form_page(request, page, form, status=400)
+    try:
+        return save(form.cleaned_data)
+    except ValidationError as error:
+        for message in error.messages:
+            form.add_error(None, message)
+        return _form_page(request, page, form, status=400)
 
 
 def _form_page(request: HttpRequest, page: FormPage, form: Any, status: int = 200) -> HttpResponse:
@@ -160,6 +174,27 @@ def _scorecard_form(request: HttpRequest, user: User, **kwargs: Any) -> Scorecar
     )
 
 
+SCORECARD_FIELDS = (
+    "title_es",
+    "title_en",
+    "population",
+    "result",
+    "territory",
+    "period_type",
+    "public",
+)
+"""The scorecard form's fields, as the create and update services take them."""
+
+
+def _scorecard_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: data[name] for name in SCORECARD_FIELDS}
+
+
+def _to_detail(request: HttpRequest, scorecard: Scorecard, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("scorecards:detail", scorecard.pk)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def scorecard_create(request: HttpRequest) -> HttpResponse:
@@ -167,30 +202,17 @@ def scorecard_create(request: HttpRequest) -> HttpResponse:
     if not changeable_territories(user=user).exists():
         raise PermissionDenied(_("You do not have permission to do this here."))
     form = _scorecard_form(request, user)
-    page = FormPage(title=_("New scorecard"), action=request.path)
-    if request.method == "GET":
-        return _form_page(request, page, form)
-    if not form.is_valid():
-        return _form_page(request, page, form, status=400)
-    data = form.cleaned_data
-    require_permission(user, Action.CHANGE, data["territory"])
-    try:
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        require_permission(user, Action.CHANGE, data["territory"])
         scorecard = services.scorecard_create(
-            title_es=data["title_es"],
-            title_en=data["title_en"],
-            population=data["population"],
-            result=data["result"],
-            territory=data["territory"],
-            period_type=data["period_type"],
-            public=data["public"],
-            indicators=form.indicators_in_order([]),
-            user=user,
+            **_scorecard_fields(data), indicators=form.indicators_in_order([]), user=user
         )
-    except ValidationError as error:
-        _service_errors(form, error)
-        return _form_page(request, page, form, status=400)
-    messages.success(request, _("Scorecard created."))
-    return redirect("scorecards:detail", scorecard.pk)
+        return _to_detail(request, scorecard, _("Scorecard created."))
+
+    return _form_submit(
+        request, FormPage(title=_("New scorecard"), action=request.path), form, save
+    )
 
 
 @login_required
@@ -200,42 +222,21 @@ def scorecard_edit(request: HttpRequest, pk: int) -> HttpResponse:
     scorecard = selectors.scorecard_or_404(pk=pk, user=user)
     require_permission(user, Action.CHANGE, scorecard.territory)
     existing = selectors.scorecard_indicator_list(scorecard=scorecard)
-    initial = {
-        "title_es": scorecard.title_es,
-        "title_en": scorecard.title_en,
-        "population": scorecard.population,
-        "result": scorecard.result,
-        "territory": scorecard.territory,
-        "period_type": scorecard.period_type,
-        "public": scorecard.public,
-        "indicators": existing,
-    }
-    form = _scorecard_form(request, user, initial=initial)
-    page = FormPage(title=_("Edit the scorecard"), action=request.path, scorecard=scorecard)
-    if request.method == "GET":
-        return _form_page(request, page, form)
-    if not form.is_valid():
-        return _form_page(request, page, form, status=400)
-    data = form.cleaned_data
-    require_permission(user, Action.CHANGE, data["territory"])
-    try:
+    initial = {name: getattr(scorecard, name) for name in SCORECARD_FIELDS}
+    form = _scorecard_form(request, user, initial={**initial, "indicators": existing})
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        require_permission(user, Action.CHANGE, data["territory"])
         services.scorecard_update(
             scorecard=scorecard,
-            title_es=data["title_es"],
-            title_en=data["title_en"],
-            population=data["population"],
-            result=data["result"],
-            territory=data["territory"],
-            period_type=data["period_type"],
-            public=data["public"],
+            **_scorecard_fields(data),
             indicators=form.indicators_in_order(existing),
             user=user,
         )
-    except ValidationError as error:
-        _service_errors(form, error)
-        return _form_page(request, page, form, status=400)
-    messages.success(request, _("Scorecard saved."))
-    return redirect("scorecards:detail", scorecard.pk)
+        return _to_detail(request, scorecard, _("Scorecard saved."))
+
+    page = FormPage(title=_("Edit the scorecard"), action=request.path, scorecard=scorecard)
+    return _form_submit(request, page, form, save)
 
 
 @login_required
@@ -248,13 +249,8 @@ def programme_add(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         institutions=Institution.objects.select_related("territory").order_by("name"),
     )
-    page = FormPage(title=_("Add a programme"), action=request.path, scorecard=scorecard)
-    if request.method == "GET":
-        return _form_page(request, page, form)
-    if not form.is_valid():
-        return _form_page(request, page, form, status=400)
-    data = form.cleaned_data
-    try:
+
+    def save(data: dict[str, Any]) -> HttpResponse:
         programme = services.programme_create(
             scorecard=scorecard,
             name_es=data["name_es"],
@@ -263,11 +259,12 @@ def programme_add(request: HttpRequest, pk: int) -> HttpResponse:
             lead_institution=data["lead_institution"],
             user=user,
         )
-    except ValidationError as error:
-        _service_errors(form, error)
-        return _form_page(request, page, form, status=400)
-    messages.success(request, _("Programme “%(name)s” added.") % {"name": programme.name})
-    return redirect("scorecards:detail", scorecard.pk)
+        return _to_detail(
+            request, scorecard, _("Programme “%(name)s” added.") % {"name": programme.name}
+        )
+
+    page = FormPage(title=_("Add a programme"), action=request.path, scorecard=scorecard)
+    return _form_submit(request, page, form, save)
 
 
 @login_required
@@ -281,6 +278,16 @@ def measure_add(request: HttpRequest, pk: int, programme_pk: int) -> HttpRespons
         request.POST if request.method == "POST" else None,
         indicators=indicator_sheet_list(user=user),
     )
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        services.performance_measure_add(
+            programme=programme,
+            indicator=data["indicator"],
+            question=data["question"],
+            user=user,
+        )
+        return _to_detail(request, scorecard, _("Performance measure added."))
+
     page = FormPage(
         title=_("Add a performance measure"),
         action=request.path,
@@ -291,22 +298,7 @@ def measure_add(request: HttpRequest, pk: int, programme_pk: int) -> HttpRespons
             "Choose the indicator and the question it answers for this programme."
         ),
     )
-    if request.method == "GET":
-        return _form_page(request, page, form)
-    if not form.is_valid():
-        return _form_page(request, page, form, status=400)
-    try:
-        services.performance_measure_add(
-            programme=programme,
-            indicator=form.cleaned_data["indicator"],
-            question=form.cleaned_data["question"],
-            user=user,
-        )
-    except ValidationError as error:
-        _service_errors(form, error)
-        return _form_page(request, page, form, status=400)
-    messages.success(request, _("Performance measure added."))
-    return redirect("scorecards:detail", scorecard.pk)
+    return _form_submit(request, page, form, save)
 
 
 @login_required
@@ -322,33 +314,30 @@ def text_add(request: HttpRequest, pk: int, programme_pk: int | None = None) -> 
         if programme_pk is None
         else selectors.programme_or_404(scorecard=scorecard, pk=programme_pk)
     )
-    page = FormPage(
-        title=_("Write a text"), action=request.path, scorecard=scorecard, programme=programme
-    )
-    if request.method == "GET":
-        initial = {}
-        kind = request.GET.get("kind", "")
-        if kind in TextKind.values:
-            latest = selectors.scorecard_text_latest(
-                scorecard=scorecard, kind=kind, programme=programme
-            )
-            initial = {"kind": kind, "body": latest.body if latest else ""}
-        return _form_page(request, page, TextForm(initial=initial))
-    form = TextForm(request.POST)
-    if not form.is_valid():
-        return _form_page(request, page, form, status=400)
-    try:
+    initial = {}
+    kind = request.GET.get("kind", "")
+    if request.method == "GET" and kind in TextKind.values:
+        latest = selectors.scorecard_text_latest(
+            scorecard=scorecard, kind=kind, programme=programme
+        )
+        initial = {"kind": kind, "body": latest.body if latest else ""}
+    form = TextForm(request.POST if request.method == "POST" else None, initial=initial)
+
+    def save(data: dict[str, Any]) -> HttpResponse:
         text = services.scorecard_text_add(
             scorecard=scorecard,
             programme=programme,
-            kind=form.cleaned_data["kind"],
-            body=form.cleaned_data["body"],
+            kind=data["kind"],
+            body=data["body"],
             user=user,
         )
-    except ValidationError as error:
-        _service_errors(form, error)
-        return _form_page(request, page, form, status=400)
-    messages.success(
-        request, _("“%(kind)s” saved as a new version.") % {"kind": text.get_kind_display()}
+        return _to_detail(
+            request,
+            scorecard,
+            _("“%(kind)s” saved as a new version.") % {"kind": text.get_kind_display()},
+        )
+
+    page = FormPage(
+        title=_("Write a text"), action=request.path, scorecard=scorecard, programme=programme
     )
-    return redirect("scorecards:detail", scorecard.pk)
+    return _form_submit(request, page, form, save)
