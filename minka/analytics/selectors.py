@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db.models import Max, Min
@@ -99,15 +100,25 @@ def _sort_key(row: ResultRow) -> tuple[Any, ...]:
     return (period, row.rank is None, row.rank or 0, row.territory_name, row.territory_code)
 
 
+def periods_until(periods: Sequence[str], until: date | None) -> list[str]:
+    """The periods that end on or before `until` (all of them when it is None)."""
+    if until is None:
+        return list(periods)
+    return [p for p in periods if period_parse(p).end <= until]
+
+
 def territory_results(
     *,
     indicator: IndicatorSheet,
     territories: Sequence[Territory],
     periods: Sequence[str],
     breakdown: str = "",
+    until: date | None = None,
 ) -> list[ResultRow]:
     """The indicator for these territories in these periods (one store query), ordered by
-    period, then rank, then name; territories without a result in a period are absent."""
+    period, then rank, then name; territories without a result in a period are absent.
+    `until`: leave out the periods that end after it (`indicators.selectors.public_until`)."""
+    periods = periods_until(periods, until)
     path = store_path()
     if not territories or not periods or not store_exists(path):
         return []
@@ -130,6 +141,7 @@ def indicator_values(
     level: str | None,
     periods: Sequence[str],
     breakdown: str = "",
+    until: date | None = None,
 ) -> list[ResultRow]:
     """The indicator for the territories at `level` under `territory` (the territory itself
     when `level` is None) in these periods, ordered by period, then rank (best first,
@@ -146,7 +158,8 @@ def indicator_values(
             )
         )
     return territory_results(
-        indicator=indicator, territories=territories, periods=periods, breakdown=breakdown
+        indicator=indicator, territories=territories, periods=periods, breakdown=breakdown,
+        until=until,
     )
 
 
@@ -207,6 +220,7 @@ def indicator_series(
     territory: Territory,
     period_type: str,
     breakdown: str = "",
+    until: date | None = None,
 ) -> list[ResultRow]:
     """The territory's figures over time at one period type (coarser or equal to the
     indicator's frequency; a finer one has no results and answers [])."""
@@ -220,17 +234,22 @@ def indicator_series(
         territories=[territory],
         periods=indicator_periods(indicator=indicator, period_type=wanted),
         breakdown=breakdown,
+        until=until,
     )
 
 
 def figure_source_ids(
-    *, indicator: IndicatorSheet, territory: Territory, period: str, breakdown: str = ""
+    *, indicator: IndicatorSheet, territory: Territory, period: str, breakdown: str = "",
+    until: date | None = None,
 ) -> list[int]:
-    """The ids of the data values behind one figure, ascending ([] without a store)."""
+    """The ids of the data values behind one figure, ascending ([] without a store, or
+    when the period ends after `until`)."""
     path = store_path()
     try:
         canonical = period_parse(period).id
     except PeriodError:
+        return []
+    if not periods_until([canonical], until):
         return []
     if not store_exists(path):
         return []

@@ -45,6 +45,10 @@ class IndicatorOut(Schema):
     responsible: InstitutionRefOut | None
     base_year: int | None
     published: bool
+    public_through: str = Field(
+        description="The last period the public sees (empty: every period); later figures "
+        "are internal until validated."
+    )
 
 
 class TargetOut(Schema):

@@ -59,6 +59,7 @@ from minka.indicators.selectors import (
     indicator_breakdowns,
     indicator_sheet_list,
     indicator_sheet_or_404,
+    public_until,
     sees_internal,
     target_list,
 )
@@ -329,7 +330,7 @@ def indicator_values_read(
     try:
         rows = indicator_values(
             indicator=sheet, territory=place, level=chosen_level, periods=periods,
-            breakdown=chosen_breakdown,
+            breakdown=chosen_breakdown, until=public_until(sheet=sheet, user=actor(request)),
         )
     except StoreBusy as error:
         raise _store_busy() from error

@@ -137,6 +137,15 @@ class IndicatorSheetForm(DescribedErrorsMixin, forms.Form):
     published = forms.BooleanField(
         label=_("Published (visible to the public)"), required=False
     )
+    public_through = forms.CharField(
+        label=_("Published through (period)"),
+        max_length=10,
+        required=False,
+        help_text=_(
+            "The last period the public sees, e.g. 2024: later figures stay internal until "
+            "they are validated. Empty: every period."
+        ),
+    )
 
     def __init__(
         self,
@@ -162,6 +171,10 @@ class IndicatorSheetForm(DescribedErrorsMixin, forms.Form):
         self.fields["formula"].widget.attrs["aria-describedby"] = (
             f"{auto_id}_errors formula-problems {auto_id}_helptext"
         )
+
+    def clean_public_through(self) -> str:
+        text = self.cleaned_data["public_through"].strip()
+        return period_field_parse(text).id if text else ""
 
     def service_arguments(self) -> dict[str, Any]:
         """The cleaned data as `indicator_sheet_save` takes it."""

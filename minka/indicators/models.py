@@ -251,6 +251,15 @@ class IndicatorSheet(BilingualName):
         _("tolerance (fraction of the target)"), max_digits=5, decimal_places=4, default=0.1
     )
     published = models.BooleanField(_("published"), default=False)
+    public_through = models.CharField(
+        _("published through"),
+        max_length=10,
+        blank=True,
+        help_text=_(
+            "The last period the public sees (e.g. 2024): later figures stay internal "
+            "until they are validated. Empty: every period."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -10,6 +10,7 @@ Visibility rules (DESIGN.md, "the public only what is published"):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from minka.accounts.permissions import Action, has_permission
 from minka.analytics.engine.formula import FormulaError, formula_parse
+from minka.analytics.engine.periods import PeriodError, period_parse
 from minka.indicators.models import (
     CategoryOption,
     DataElement,
@@ -55,6 +57,19 @@ def indicator_sheet_list(*, user: Any) -> QuerySet[IndicatorSheet]:
     if not sees_internal(user):
         qs = qs.filter(published=True)
     return qs
+
+
+def public_until(*, sheet: IndicatorSheet, user: Any) -> date | None:
+    """The last day whose figures of this sheet the reader may see: None (every period) for
+    internal readers and for sheets published without a limit; else the end of the sheet's
+    `public_through` period. Every read of results for a page, a download or the API
+    filters its periods with it, so unvalidated figures never reach the public."""
+    if not sheet.public_through or sees_internal(user):
+        return None
+    try:
+        return period_parse(sheet.public_through).end
+    except PeriodError:
+        return date.min  # a limit that cannot be read hides every period, never shows all
 
 
 def indicator_sheet_get(*, code: str, user: Any) -> IndicatorSheet | None:

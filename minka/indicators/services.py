@@ -212,6 +212,7 @@ def indicator_sheet_save(
     base_year: int | None = None,
     tolerance: Decimal = Decimal("0.1"),
     published: bool = False,
+    public_through: str = "",
     uid: str = "",
 ) -> IndicatorSheet:
     """Create or update an indicator sheet by code. The formula is checked against the
@@ -219,6 +220,13 @@ def indicator_sheet_save(
     problems = formula_problems(formula)
     if problems:
         raise FormulaRejected(problems)
+    if public_through:
+        try:
+            public_through = period_parse(public_through.strip()).id
+        except PeriodError as error:
+            raise ValidationError(
+                _("“%(text)s” is not a period.") % {"text": public_through}
+            ) from error
     sheet, _created = IndicatorSheet.objects.update_or_create(
         code=code,
         defaults={
@@ -238,6 +246,7 @@ def indicator_sheet_save(
             "base_year": base_year,
             "tolerance": tolerance,
             "published": published,
+            "public_through": public_through,
             "uid": uid,
         },
     )

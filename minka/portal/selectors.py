@@ -24,7 +24,11 @@ from minka.analytics.selectors import (
     territory_results,
 )
 from minka.indicators.models import DataElement, ImportBatch, IndicatorSheet
-from minka.indicators.selectors import indicator_breakdowns, indicator_sheet_list
+from minka.indicators.selectors import (
+    indicator_breakdowns,
+    indicator_sheet_list,
+    public_until,
+)
 from minka.territories.models import Boundary, Level, Territory
 from minka.territories.selectors import with_population
 
@@ -88,7 +92,12 @@ def territory_figures(*, territory: Territory, user: Any) -> list[TerritoryFigur
     the public profile's cards (one store query per indicator). Indicators with data first."""
     figures = []
     for sheet in indicator_sheet_list(user=user):
-        series = indicator_series(indicator=sheet, territory=territory, period_type=YEARLY)
+        series = indicator_series(
+            indicator=sheet,
+            territory=territory,
+            period_type=YEARLY,
+            until=public_until(sheet=sheet, user=user),
+        )
         figures.append(TerritoryFigure(sheet=sheet, series=series, latest=_latest(series)))
     return sorted(figures, key=lambda f: f.latest is None)
 
@@ -115,9 +124,15 @@ def levels_below(*, territory: Territory) -> list[str]:
     return list(dict.fromkeys(level for _depth, level in rows))
 
 
-def indicator_years(*, sheet: IndicatorSheet, territory: Territory) -> list[str]:
-    """The years the territory has a figure of this indicator, latest first."""
-    series = indicator_series(indicator=sheet, territory=territory, period_type=YEARLY)
+def indicator_years(*, sheet: IndicatorSheet, territory: Territory, user: Any) -> list[str]:
+    """The years the territory has a figure of this indicator the reader may see, latest
+    first."""
+    series = indicator_series(
+        indicator=sheet,
+        territory=territory,
+        period_type=YEARLY,
+        until=public_until(sheet=sheet, user=user),
+    )
     return [r.period for r in reversed(series) if r.value is not None]
 
 
@@ -136,12 +151,24 @@ def gender_breakdowns(*, sheet: IndicatorSheet) -> list[str]:
 
 
 def indicator_ranking(
-    *, sheet: IndicatorSheet, territory: Territory, level: str, period: str, breakdown: str
+    *,
+    sheet: IndicatorSheet,
+    territory: Territory,
+    level: str,
+    period: str,
+    breakdown: str,
+    user: Any,
 ) -> list[RankingRow]:
     """The territories at `level` under `territory` in one period, best first: exactly the
     rows of the indicator page's table, of its map and of its downloads."""
+    until = public_until(sheet=sheet, user=user)
     rows = indicator_values(
-        indicator=sheet, territory=territory, level=level, periods=[period], breakdown=breakdown
+        indicator=sheet,
+        territory=territory,
+        level=level,
+        periods=[period],
+        breakdown=breakdown,
+        until=until,
     )
     by_sex: dict[str, dict[int, float | None]] = {}
     if not breakdown and rows:
@@ -152,6 +179,7 @@ def indicator_ranking(
                 level=level,
                 periods=[period],
                 breakdown=option,
+                until=until,
             )
             by_sex[option] = {r.territory_id: r.value for r in found}
     return [
@@ -188,7 +216,12 @@ def territories_compare(*, territories: Sequence[Territory], user: Any) -> list[
     compared = []
     for sheet in indicator_sheet_list(user=user):
         periods = indicator_periods(indicator=sheet, period_type=YEARLY)
-        rows = territory_results(indicator=sheet, territories=territories, periods=periods)
+        rows = territory_results(
+            indicator=sheet,
+            territories=territories,
+            periods=periods,
+            until=public_until(sheet=sheet, user=user),
+        )
         latest = _latest(rows)
         if latest is None:
             compared.append(
@@ -216,12 +249,16 @@ class SourceLine:
 
 
 def figure_source_summary(
-    *, sheet: IndicatorSheet, territory: Territory, period: str, breakdown: str = ""
+    *, sheet: IndicatorSheet, territory: Territory, period: str, user: Any, breakdown: str = ""
 ) -> list[SourceLine]:
     """What the public sees behind a figure: per data element, how many values, their sum,
     their sources and import batches (who stored them stays internal)."""
     ids = figure_source_ids(
-        indicator=sheet, territory=territory, period=period, breakdown=breakdown
+        indicator=sheet,
+        territory=territory,
+        period=period,
+        breakdown=breakdown,
+        until=public_until(sheet=sheet, user=user),
     )
     lines: dict[int, dict[str, Any]] = {}
     for value in data_values_by_ids(ids):

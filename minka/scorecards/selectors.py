@@ -30,7 +30,7 @@ from minka.analytics.engine.store import StoreBusy
 from minka.analytics.models import AnalyticsRefresh
 from minka.analytics.selectors import ResultRow, analytics_last_refresh, indicator_series
 from minka.indicators.models import IndicatorSheet, Target
-from minka.indicators.selectors import sees_internal
+from minka.indicators.selectors import public_until, sees_internal
 from minka.scorecards.figures import MeasureFigures, Trend, measure_figures
 from minka.scorecards.models import (
     PerformanceMeasure,
@@ -339,6 +339,7 @@ def scorecard_page(*, scorecard: Scorecard, user: Any) -> ScorecardPage:
                 indicator=indicator,
                 territory=scorecard.territory,
                 period_type=_series_period_type(scorecard.period_type, indicator.frequency),
+                until=public_until(sheet=indicator, user=user),
             )
         except StoreBusy:
             unavailable = True

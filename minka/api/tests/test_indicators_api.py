@@ -55,6 +55,7 @@ def test_the_public_lists_published_indicators_only(api, data):
                         "name": "Municipalidad Provincial de CUSCO"},
         "base_year": 2022,
         "published": True,
+        "public_through": "",
     }
 
 
@@ -439,3 +440,15 @@ def test_no_values_query_is_a_500(api, data, territory, level, period, breakdown
 
     assert response.status_code in (200, 400, 404, 422), response.content
     assert "detail" in response.json() or "results" in response.json()
+
+
+def test_the_public_gets_no_figure_after_the_published_period(api, data, personas, token_of):
+    data.sheet.public_through = "2022"
+    data.sheet.save()
+
+    public = values(api, territory="0801", period="2023")
+    internal = values(api, territory="0801", period="2023", token=token_of(personas.viewer))
+
+    assert public.status_code == 200
+    assert public.json()["results"] == []
+    assert [round(r["value"], 2) for r in internal.json()["results"]] == [26.67]

@@ -9,7 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from minka.analytics.engine.periods import PeriodError
-from minka.indicators.models import DataValue, DataValueChange, Target
+from minka.analytics.tests.factories import anaemia_data
+from minka.indicators.models import DataValue, DataValueChange, IndicatorSheet, Target
 from minka.indicators.services import (
     CellWrite,
     FormulaRejected,
@@ -121,3 +122,14 @@ def test_targets_derive_needs_baselines_and_the_subtree(tree, targets):
         targets_derive(source=region, territories=[tree.abancay],
                        method=Target.Method.SAME_VALUE)
     assert Target.objects.filter(kind=Target.Kind.TARGET).count() == 1
+
+
+def test_a_sheet_published_through_a_period_keeps_its_canonical_id(tree):
+    anaemia_data(tree, with_values=False)
+    saved = indicator_sheet_save(code="PUB", name_es="P", formula="#{ANEMIA}",
+                                 public_through=" 2024 ")
+    assert saved.public_through == "2024"
+    with pytest.raises(ValidationError):
+        indicator_sheet_save(code="PUB2", name_es="P", formula="#{ANEMIA}",
+                             public_through="2024-13")
+    assert not IndicatorSheet.objects.filter(code="PUB2").exists()

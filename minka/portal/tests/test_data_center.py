@@ -287,3 +287,28 @@ def test_the_public_sees_where_a_figure_comes_from_but_not_who_stored_it(client,
     ]
     assert lines == [("ANEMIA", 4, 10.0, ["HIS 2023"]), ("SCREENED", 4, 50.0, ["HIS 2023"])]
     assert response.context["detail"] is False
+
+
+# --- published periods ---------------------------------------------------------------------
+
+
+def test_figures_after_the_published_period_stay_internal(client, data, personas):
+    data.sheet.public_through = "2022"  # the 2023 figures are not validated yet
+    data.sheet.save()
+    territory = reverse("portal:territory", args=["PE", "0801"])
+
+    public = client.get(territory).content.decode()
+    ranking = client.get(indicator_url(territorio="PE-0801", periodo="2023"))
+    csv_rows = download(client, "csv", territorio="PE-0801", periodo="2023").content
+    sources = client.get(
+        reverse("portal:figure_sources", args=["ANEMIA_PCT", "PE", "080104", "2023"])
+    )
+
+    assert "26,7" not in public
+    assert "Aún no hay datos para este territorio." in public
+    assert ranking.context["view"].years == []
+    assert ranking.context["table"].rows == []
+    assert len(csv_rows.decode("utf-8-sig").strip().splitlines()) == 1  # the headers only
+    assert sources.context["lines"] == []
+    client.force_login(personas.viewer)
+    assert "26,7" in client.get(territory).content.decode()

@@ -9,6 +9,7 @@ published ones, because every list of indicators comes from `indicator_sheet_lis
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,6 +27,7 @@ from minka.indicators.selectors import (
     indicator_breakdowns,
     indicator_sheet_list,
     indicator_sheet_or_404,
+    public_until,
     sees_internal,
 )
 from minka.portal import figure_charts
@@ -182,7 +184,7 @@ def _indicator_view(request: HttpRequest, code: str) -> IndicatorView:
                 % {"territory": territory.name, "level": level}
             )
         level = levels[0] if levels else None
-    years = indicator_years(sheet=sheet, territory=territory)
+    years = indicator_years(sheet=sheet, territory=territory, user=request.user)
     period = request.GET.get("periodo") or (years[0] if years else None)
     if period not in years:
         if request.GET.get("periodo"):
@@ -214,7 +216,7 @@ def _indicator_view(request: HttpRequest, code: str) -> IndicatorView:
     )
 
 
-def _ranking(view: IndicatorView) -> tuple[list, Table]:
+def _ranking(view: IndicatorView, user: Any) -> tuple[list, Table]:
     if view.level is None or view.period is None:
         rows = []
     else:
@@ -224,6 +226,7 @@ def _ranking(view: IndicatorView) -> tuple[list, Table]:
             level=view.level,
             period=view.period,
             breakdown=view.breakdown,
+            user=user,
         )
     gender = [] if view.breakdown else gender_breakdowns(sheet=view.sheet)
     if rows and not any(r.by_sex for r in rows):
@@ -235,12 +238,13 @@ def _ranking(view: IndicatorView) -> tuple[list, Table]:
 def indicator_page(request: HttpRequest, code: str) -> HttpResponse:
     view = _indicator_view(request, code)
     try:
-        rows, table = _ranking(view)
+        rows, table = _ranking(view, request.user)
         series = indicator_series(
             indicator=view.sheet,
             territory=view.territory,
             period_type=YEARLY,
             breakdown=view.breakdown,
+            until=public_until(sheet=view.sheet, user=request.user),
         )
     except StoreBusy:
         return _busy(request)
@@ -298,7 +302,7 @@ def indicator_download(request: HttpRequest, code: str, file_format: str) -> Htt
         raise Http404(_("Downloads are CSV or Excel (xlsx)."))
     view = _indicator_view(request, code)
     try:
-        _rows, table = _ranking(view)
+        _rows, table = _ranking(view, request.user)
     except StoreBusy:
         return _busy(request)
     name = "-".join(
@@ -381,7 +385,8 @@ def figure_sources_page(
         )
     try:
         lines = figure_source_summary(
-            sheet=sheet, territory=territory, period=period, breakdown=breakdown
+            sheet=sheet, territory=territory, period=period, breakdown=breakdown,
+            user=request.user,
         )
     except StoreBusy:
         return _busy(request)
