@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "minka.indicators",
     "minka.analytics",
     "minka.scorecards",
+    "minka.contests",
     "minka.api",
     "minka.portal",
     "minka.demo",
