@@ -7,5 +7,6 @@ urlpatterns = [
     path("territorios/", include("minka.territories.urls")),
     path("indicadores/", include("minka.indicators.urls")),
     path("cuadros/", include("minka.scorecards.urls")),
+    path("sellos/", include("minka.contests.urls")),
     path("", include("minka.portal.urls")),
 ]

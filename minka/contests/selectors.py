@@ -1,0 +1,198 @@
+"""Reads of the seal contest: what a municipality must upload at each cut, and whether it
+still may."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from minka.accounts.permissions import Action, has_permission, role_assignments, roles_of
+from minka.contests.calendar import deadline_passed, time_left
+from minka.contests.engine.files import rules_parse
+from minka.contests.engine.model import Rules
+from minka.contests.models import (
+    AuditEntry,
+    Cut,
+    Edition,
+    Evidence,
+    EvidenceFile,
+    EvidenceStatus,
+    Registration,
+)
+from minka.territories.models import Institution
+
+
+def evidence_window_open(evidence: Evidence | None, cut: Cut, now: datetime) -> bool:
+    """Uploads are accepted until the cut's deadline; after it, only to answer an
+    observation, until its reply deadline."""
+    if not deadline_passed(now, cut.evidence_deadline):
+        return True
+    return (
+        evidence is not None
+        and evidence.status == EvidenceStatus.OBSERVED
+        and evidence.reply_until is not None
+        and not deadline_passed(now, evidence.reply_until)
+    )
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One means of verification due: where it stands and how long is left."""
+
+    cut: Cut
+    criterion: str
+    name: str
+    component: str
+    mandatory: bool
+    evidence: Evidence | None
+    status: str  # "due", "missing" (deadline passed, nothing sent) or the evidence's status
+    open: bool
+    time_left: timedelta
+
+
+def evidence_checklist(
+    *, registration: Registration, now: datetime | None = None
+) -> list[ChecklistItem]:
+    """Every evidence criterion of the frozen rules at every cut that asks it, in cut then
+    rules order, with the municipality's evidence if any (one query for the evidence)."""
+    now = now or timezone.now()
+    rules = rules_parse(registration.rules_version.document).value
+    if rules is None:
+        return []
+    sent = {(e.cut_id, e.criterion): e for e in registration.evidence.all()}
+    items = []
+    for cut in registration.edition.cuts.order_by("evidence_deadline"):
+        for criterion in rules.criteria:
+            if criterion.kind != "evidence" or cut.code not in criterion.cuts:
+                continue
+            evidence = sent.get((cut.pk, criterion.code))
+            is_open = evidence_window_open(evidence, cut, now)
+            if evidence is not None:
+                status = evidence.status
+            else:
+                status = "missing" if deadline_passed(now, cut.evidence_deadline) else "due"
+            deadline = (
+                evidence.reply_until
+                if evidence is not None and evidence.reply_until and is_open
+                else cut.evidence_deadline
+            )
+            items.append(
+                ChecklistItem(
+                    cut=cut,
+                    criterion=criterion.code,
+                    name=criterion.name,
+                    component=criterion.component,
+                    mandatory=criterion.mandatory,
+                    evidence=evidence,
+                    status=status,
+                    open=is_open,
+                    time_left=time_left(now, deadline),
+                )
+            )
+    return items
+
+
+def edition_list() -> QuerySet[Edition]:
+    return Edition.objects.select_related("contest", "contest__territory").order_by(
+        "contest__code", "-year"
+    )
+
+
+def edition_or_404(*, code: str, year: int) -> Edition:
+    edition = edition_list().filter(contest__code=code, year=year).first()
+    if edition is None:
+        raise Http404(_("There is no edition %(year)s of %(code)s.") % {"code": code, "year": year})
+    return edition
+
+
+def edition_rules(*, edition: Edition) -> Rules | None:
+    """The rules in force (frozen), else the latest version; None when there are none."""
+    version = edition.rules_version or edition.rules_versions.order_by("-number").first()
+    return None if version is None else rules_parse(version.document).value
+
+
+def is_coordinator(*, user: Any, edition: Edition) -> bool:
+    return has_permission(user, Action.CHANGE, edition.contest.territory)
+
+
+def municipalities_of(*, user: Any) -> list[Institution]:
+    """The municipalities a user answers for (a municipal official's own)."""
+    return [
+        a.institution
+        for a in role_assignments(user)
+        if a.role == "municipal_official"
+        and a.institution is not None
+        and a.institution.kind == Institution.Kind.MUNICIPALITY
+    ]
+
+
+def registration_list(*, edition: Edition) -> QuerySet[Registration]:
+    return edition.registrations.select_related("municipality__territory").order_by(
+        "status", "municipality__name"
+    )
+
+
+def registration_or_404(*, edition: Edition, pk: int) -> Registration:
+    registration = registration_list(edition=edition).filter(pk=pk).first()
+    if registration is None:
+        raise Http404(_("There is no such registration."))
+    return registration
+
+
+def may_see_registration(*, user: Any, registration: Registration) -> bool:
+    """The municipality's own officials, the coordinators and the evaluators."""
+    return (
+        has_permission(user, Action.CHANGE, registration.municipality)
+        or is_coordinator(user=user, edition=registration.edition)
+        or "evaluator" in roles_of(user)
+    )
+
+
+def own_territory(user: Any, registration: Registration) -> bool:
+    """Whether any of the user's roles sits in the municipality's territory or is the
+    municipality itself (an evaluator never reviews their own territory)."""
+    territory = registration.municipality.territory
+    for assignment in role_assignments(user):
+        scope = assignment.territory or (
+            assignment.institution.territory if assignment.institution else None
+        )
+        if scope is not None and (
+            territory.path.startswith(scope.path) and scope.level != "country"
+        ):
+            return True
+    return False
+
+
+def review_queue(*, edition: Edition, user: Any) -> list[Evidence]:
+    """Submitted means of verification an evaluator may review (never their own
+    territory), oldest first."""
+    pending = (
+        Evidence.objects.filter(registration__edition=edition, status=EvidenceStatus.SUBMITTED)
+        .select_related("registration__municipality__territory", "cut")
+        .prefetch_related("files")
+        .order_by("updated_at", "pk")
+    )
+    return [e for e in pending if not own_territory(user, e.registration)]
+
+
+def evidence_file_or_404(*, pk: int) -> EvidenceFile:
+    found = (
+        EvidenceFile.objects.select_related(
+            "evidence__registration__municipality", "evidence__registration__edition__contest"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404(_("There is no such file."))
+    return found
+
+
+def audit_list(*, edition: Edition) -> QuerySet[AuditEntry]:
+    return edition.audit.select_related("actor").order_by("-at", "-pk")
