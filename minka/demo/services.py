@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from minka.accounts.models import Role, User
 from minka.accounts.services import role_assign, user_create
+from minka.demo.contests import demo_contest_seed
 from minka.demo.indicators import INDICATOR_DATA, demo_indicators_seed
 from minka.demo.scorecards import demo_scorecards_seed
 from minka.territories.importers import (
@@ -113,6 +114,10 @@ def _demo_seed_database(*, shared_data: Path, indicators: Path | None) -> DemoRe
         result.report.extend(seeded.lines)
         result.values_written = seeded.values_written
         result.report.append(demo_scorecards_seed())
+        result.report.append(demo_contest_seed(
+            coordinator=User.objects.get(username="coordinadora.cusco"),
+            evaluator=User.objects.get(username="evaluador"),
+        ))
     return result
 
 
