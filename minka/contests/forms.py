@@ -97,3 +97,40 @@ class EvidenceReviewForm(DescribedErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required to observe or reject: the municipality reads it."),
     )
+
+
+class ScoresPublishForm(DescribedErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why publish now"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. the results of the first cut, or the appeals resolved."),
+    )
+
+
+class AppealForm(DescribedErrorsMixin, forms.Form):
+    decision = forms.ChoiceField(label=_("Decision appealed"))
+    reason = forms.CharField(
+        label=_("Why it should change"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, decisions: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["decision"]
+        field.choices = list(decisions)
+
+
+class AppealResolveForm(DescribedErrorsMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("accept", _("Accept: approve the means of verification")),
+            ("reject", _("Reject")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    resolution = forms.CharField(
+        label=_("Resolution"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The municipality reads it; it is kept in the audit log."),
+    )

@@ -5,6 +5,12 @@ The rules are one JSON document per version (the RULES.json format of `simulate_
 parsed and checked by `engine.files`), so what a coordinator simulates is exactly what the
 engine scores; a version is frozen (`Edition.rules_version`) when registration opens, and
 every registration records the version it accepted.
+
+Scoring (issue 5, items 6-7): the analytics values of a cut are copied once into
+`IndicatorReading` rows when the coordinator freezes the cut; each publication stores a new
+`ScoreVersion` with every criterion's points and explanation (`CriterionScore`), the
+ranking (`RankingEntry`) and the awards (`AwardLine`). Published rows are never updated: a
+correction (an accepted `Appeal`) is published as the next version.
 """
 
 from __future__ import annotations
@@ -52,6 +58,11 @@ class Edition(models.Model):
     fund = models.DecimalField(_("fund (PEN)"), max_digits=14, decimal_places=2)
     legal_resolution = models.CharField(_("legal resolution"), max_length=250, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default="America/Lima")
+    appeal_days = models.PositiveSmallIntegerField(
+        _("days to appeal"),
+        default=5,
+        help_text=_("Days after a publication of the scores during which municipalities appeal."),
+    )
     rules_version = models.ForeignKey(
         "RulesVersion",
         verbose_name=_("rules in force"),
@@ -119,6 +130,14 @@ class Cut(models.Model):
     evaluation_date = models.DateField(_("evaluation date"))
     evidence_deadline = models.DateTimeField(_("evidence deadline"))
     reply_days = models.PositiveSmallIntegerField(_("days to answer an observation"), default=5)
+    readings_frozen_at = models.DateTimeField(_("readings frozen"), null=True, blank=True)
+    readings_frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("verification cut")
@@ -264,6 +283,15 @@ class Evidence(models.Model):
     )
     reply_until = models.DateTimeField(_("reply until"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Who made the last decision (an evaluator, or a coordinator on appeal)."),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("means of verification")
@@ -301,3 +329,224 @@ class EvidenceFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- scoring, awards and appeals ---------------------------------------------------------
+
+# Figures from the analytics store (floats) are frozen as decimals with this many places.
+READING_PLACES = 6
+
+
+class IndicatorReading(models.Model):
+    """The analytics value of an indicator criterion for a municipality at a cut, copied
+    once when the coordinator freezes the cut's readings and never changed: what every
+    publication scores, whatever the analytics store says later. `value` None is "no
+    data" (`reason` says why: no indicator sheet, no result, or the analytics reason such
+    as a zero denominator); the engine scores it 0 and leaves it out of category averages.
+
+    `target` is only set when the criterion has no target in the rules: it is then the
+    municipality's own target for the period in the indicators app. A target written in the
+    rules (approved by resolution) is never replaced by another figure."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="+")
+    cut = models.ForeignKey(Cut, on_delete=models.PROTECT, related_name="readings")
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="readings"
+    )
+    criterion = models.CharField(_("criterion"), max_length=50)
+    indicator = models.CharField(_("indicator"), max_length=50, blank=True)
+    value = models.DecimalField(
+        _("value"), max_digits=24, decimal_places=READING_PLACES, null=True, blank=True
+    )
+    baseline = models.DecimalField(
+        _("baseline"), max_digits=24, decimal_places=READING_PLACES, null=True, blank=True
+    )
+    target = models.DecimalField(
+        _("target"), max_digits=24, decimal_places=READING_PLACES, null=True, blank=True
+    )
+    period = models.CharField(_("period"), max_length=20)
+    baseline_period = models.CharField(_("baseline period"), max_length=20, blank=True)
+    source = models.CharField(_("source"), max_length=250, blank=True)
+    reason = models.CharField(_("why there is no value"), max_length=30, blank=True)
+    read_at = models.DateTimeField(_("read"))
+
+    class Meta:
+        verbose_name = _("frozen indicator reading")
+        verbose_name_plural = _("frozen indicator readings")
+        ordering = ["cut_id", "registration_id", "criterion"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cut", "registration", "criterion"], name="one_reading_per_criterion"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cut.code} {self.registration_id} {self.criterion}: {self.value}"
+
+
+class ScoreVersion(models.Model):
+    """One publication of an edition's scores: the cuts it includes, who published it and
+    why, and where the fund went. Versions are numbered 1, 2, … and never changed; the
+    public sees the latest and may select any earlier one."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="score_versions")
+    number = models.PositiveSmallIntegerField(_("version"))
+    rules_version = models.ForeignKey(RulesVersion, on_delete=models.PROTECT, related_name="+")
+    cuts = models.JSONField(_("cuts included"), default=list)
+    all_cuts = models.BooleanField(_("every cut included"), default=False)
+    published_at = models.DateTimeField(_("published"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    fund = models.DecimalField(_("fund (PEN)"), max_digits=14, decimal_places=2)
+    awarded = models.DecimalField(_("awarded (PEN)"), max_digits=14, decimal_places=2)
+    remainder = models.DecimalField(_("remainder (PEN)"), max_digits=14, decimal_places=2)
+    remainder_policy = models.CharField(_("remainder policy"), max_length=20)
+    allocation_notes = models.JSONField(_("allocation explained"), default=list)
+
+    class Meta:
+        verbose_name = _("published scores")
+        verbose_name_plural = _("published scores")
+        ordering = ["edition_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "number"], name="unique_score_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.edition} v{self.number}"
+
+
+class RankingEntry(models.Model):
+    """A municipality's consolidated result in a version: points by component, total,
+    eligibility (with every reason it is not eligible) and rank within its category.
+    `name`, `category` and `population` are as they were at publication."""
+
+    version = models.ForeignKey(ScoreVersion, on_delete=models.PROTECT, related_name="entries")
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("municipality"), max_length=200)
+    category = models.CharField(_("category"), max_length=50)
+    population = models.PositiveBigIntegerField(_("population"))
+    components = models.JSONField(_("points by component"), default=list)
+    total = models.DecimalField(_("total"), max_digits=10, decimal_places=2)
+    eligible = models.BooleanField(_("eligible"))
+    reasons = models.JSONField(_("why not eligible"), default=list)
+    rank = models.PositiveIntegerField(_("rank in its category"))
+    global_rank = models.PositiveIntegerField(_("rank among all"))
+    decided_by = models.CharField(_("tie decided by"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("ranking entry")
+        verbose_name_plural = _("ranking entries")
+        ordering = ["version_id", "global_rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "registration"], name="one_entry_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.name}: {self.total}"
+
+
+class CriterionScore(models.Model):
+    """What a municipality earned for a criterion at a cut in a version, and why.
+
+    `explanation` keeps the engine's messages as codes with their parameters (rendered in
+    the reader's language by `message_json.message_text`), with the data behind them, as
+    documented in `message_json.explanation_dump`."""
+
+    version = models.ForeignKey(
+        ScoreVersion, on_delete=models.PROTECT, related_name="criterion_scores"
+    )
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="+")
+    cut = models.ForeignKey(Cut, on_delete=models.PROTECT, related_name="+")
+    criterion = models.CharField(_("criterion"), max_length=50)
+    points = models.DecimalField(_("points"), max_digits=10, decimal_places=2)
+    maximum = models.DecimalField(_("maximum"), max_digits=10, decimal_places=2)
+    met = models.BooleanField(_("met"))
+    explanation = models.JSONField(_("explanation"))
+
+    class Meta:
+        verbose_name = _("criterion score")
+        verbose_name_plural = _("criterion scores")
+        ordering = ["version_id", "registration_id", "cut_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "registration", "cut", "criterion"],
+                name="one_score_per_criterion_and_cut",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.cut.code} {self.criterion}: {self.points}"
+
+
+class AwardLine(models.Model):
+    """A place won in a version: the tier, the place, the category it was contested in
+    (empty for a global tier) and the money (None for a medal): `base` is the tier's
+    amount, `extra` a share of a redistributed remainder, `amount` their sum."""
+
+    version = models.ForeignKey(ScoreVersion, on_delete=models.PROTECT, related_name="awards")
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveIntegerField(_("order"))
+    tier = models.CharField(_("tier"), max_length=100)
+    category = models.CharField(_("category"), max_length=50, blank=True)
+    place = models.PositiveSmallIntegerField(_("place"))
+    rank = models.PositiveIntegerField(_("rank"))
+    base = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    extra = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    amount = models.DecimalField(
+        _("amount (PEN)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+        ordering = ["version_id", "order"]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.tier} {self.place}: {self.amount}"
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Appeal(models.Model):
+    """A municipality's appeal of a decision on its means of verification, filed within
+    the edition's `appeal_days` after the publication of `version`, and resolved by a
+    coordinator; an accepted appeal approves the evidence (a new, audited review)."""
+
+    version = models.ForeignKey(ScoreVersion, on_delete=models.PROTECT, related_name="appeals")
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="appeals")
+    cut = models.ForeignKey(Cut, on_delete=models.PROTECT, related_name="+")
+    criterion = models.CharField(_("criterion"), max_length=50)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=AppealStatus.choices, default=AppealStatus.OPEN
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filed_at = models.DateTimeField(_("filed"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["filed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.registration} {self.cut.code} {self.criterion}: {self.status}"

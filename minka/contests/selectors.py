@@ -1,5 +1,6 @@
 """Reads of the seal contest: what a municipality must upload at each cut, and whether it
-still may."""
+still may; published score versions and appeals (the results as page data are in
+`results.py`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from minka.contests.calendar import deadline_passed, time_left
 from minka.contests.engine.files import rules_parse
 from minka.contests.engine.model import Rules
 from minka.contests.models import (
+    Appeal,
     AuditEntry,
     Cut,
     Edition,
@@ -24,6 +26,7 @@ from minka.contests.models import (
     EvidenceFile,
     EvidenceStatus,
     Registration,
+    ScoreVersion,
 )
 from minka.territories.models import Institution
 
@@ -196,3 +199,53 @@ def evidence_file_or_404(*, pk: int) -> EvidenceFile:
 
 def audit_list(*, edition: Edition) -> QuerySet[AuditEntry]:
     return edition.audit.select_related("actor").order_by("-at", "-pk")
+
+
+# --- scores, results and appeals ------------------------------------------------------------
+
+
+def cut_published(*, cut: Cut) -> bool:
+    """Whether some published version includes the cut (its scores are then frozen)."""
+    return any(
+        cut.code in version.cuts
+        for version in ScoreVersion.objects.filter(edition_id=cut.edition_id).only("cuts")
+    )
+
+
+def score_version_list(*, edition: Edition) -> QuerySet[ScoreVersion]:
+    """The published versions, newest first (every stored version is published: a
+    version is created by publishing it)."""
+    return edition.score_versions.select_related("published_by").order_by("-number")
+
+
+def score_version_latest(*, edition: Edition) -> ScoreVersion | None:
+    return score_version_list(edition=edition).first()
+
+
+def score_version_or_404(*, edition: Edition, number: int | None = None) -> ScoreVersion:
+    """The version asked for, else the latest; 404 when there is none (the public never
+    learns anything of scores that have not been published)."""
+    versions = score_version_list(edition=edition)
+    version = versions.first() if number is None else versions.filter(number=number).first()
+    if version is None:
+        raise Http404(_("The results of this edition have not been published."))
+    return version
+
+
+def appeal_list(*, edition: Edition) -> QuerySet[Appeal]:
+    return (
+        Appeal.objects.filter(registration__edition=edition)
+        .select_related("registration__municipality", "cut", "version", "filed_by", "resolved_by")
+        .order_by("status", "-filed_at", "-pk")
+    )
+
+
+def appeal_or_404(*, edition: Edition, pk: int) -> Appeal:
+    appeal = appeal_list(edition=edition).filter(pk=pk).first()
+    if appeal is None:
+        raise Http404(_("There is no such appeal."))
+    return appeal
+
+
+def registration_appeals(*, registration: Registration) -> QuerySet[Appeal]:
+    return registration.appeals.select_related("cut", "version").order_by("-filed_at", "-pk")

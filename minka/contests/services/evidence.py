@@ -1,0 +1,224 @@
+"""Writes of the means of verification: uploads (added, never replaced), reads checked
+against their SHA-256, and the evaluators' review."""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from minka.accounts.permissions import Action, has_permission, roles_of
+from minka.contests.calendar import reply_deadline
+from minka.contests.engine.files import rules_parse
+from minka.contests.file_checks import EXTENSIONS, FileKind, FileRefused, file_check
+from minka.contests.models import (
+    Cut,
+    Evidence,
+    EvidenceFile,
+    EvidenceStatus,
+    Registration,
+    RegistrationStatus,
+)
+from minka.contests.selectors import cut_published, evidence_window_open, own_territory
+from minka.contests.services.common import audit_record
+from minka.contests.services.editions import file_refusal
+
+EVIDENCE_KINDS = (FileKind.PDF, FileKind.PNG, FileKind.JPEG, FileKind.XLSX)
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+
+
+def _evidence_criterion(registration: Registration, cut: Cut, criterion: str) -> None:
+    """Refuse a criterion the frozen rules do not ask evidence for at this cut."""
+    rules = rules_parse(registration.rules_version.document).value
+    found = next((c for c in rules.criteria if c.code == criterion), None) if rules else None
+    if found is None or found.kind != "evidence" or cut.code not in found.cuts:
+        raise ValidationError(
+            _("The rules ask no means of verification for %(criterion)s at %(cut)s.")
+            % {"criterion": criterion, "cut": cut.name}
+        )
+
+
+@transaction.atomic
+def evidence_upload(
+    *,
+    registration: Registration,
+    cut: Cut,
+    criterion: str,
+    files: list[File],
+    user: Any,
+    value: Decimal | None = None,
+    comment: str = "",
+    now: datetime | None = None,
+) -> Evidence:
+    """Add files (and a value or comment) to a municipality's means of verification.
+
+    Refused with a clear message after the deadline (unless answering an observation in
+    time), for another municipality, for a criterion the rules do not ask, or for a file
+    that is not a PDF, image or spreadsheet by its content. Files are only ever added:
+    nothing uploaded is replaced or lost. An answered observation goes back to review.
+    """
+    now = now or timezone.now()
+    if not has_permission(user, Action.CHANGE, registration.municipality):
+        raise PermissionDenied(_("You may only upload for your own municipality."))
+    if registration.status != RegistrationStatus.APPROVED:
+        raise ValidationError(_("The registration has not been approved."))
+    if cut.edition_id != registration.edition_id:
+        raise ValidationError(_("The cut is not of this edition."))
+    _evidence_criterion(registration, cut, criterion)
+    evidence = (
+        Evidence.objects.select_for_update()
+        .filter(registration=registration, cut=cut, criterion=criterion)
+        .first()
+    )
+    if not evidence_window_open(evidence, cut, now):
+        raise ValidationError(
+            _(
+                "The deadline of %(cut)s was %(deadline)s: means of verification can no "
+                "longer be uploaded or changed."
+            )
+            % {
+                "cut": cut.name,
+                "deadline": timezone.localtime(
+                    cut.evidence_deadline, zoneinfo.ZoneInfo(cut.edition.time_zone)
+                ).strftime("%d/%m/%Y %H:%M:%S"),
+            }
+        )
+    if evidence is not None and evidence.status in (
+        EvidenceStatus.APPROVED,
+        EvidenceStatus.REJECTED,
+    ):
+        raise ValidationError(_("This means of verification has been reviewed already."))
+    if not files and evidence is None:
+        raise ValidationError(_("Attach at least one file."))
+    checked = []
+    for upload in files:
+        try:
+            checked.append(
+                (upload, file_check(upload, allowed=EVIDENCE_KINDS, max_bytes=EVIDENCE_MAX_BYTES))
+            )
+        except FileRefused as refused:
+            raise ValidationError(f"{upload.name}: {_evidence_refusal(refused)}") from refused
+    before = (
+        None if evidence is None else {"status": evidence.status, "files": evidence.files.count()}
+    )
+    if evidence is None:
+        evidence = Evidence(registration=registration, cut=cut, criterion=criterion)
+    evidence.value = value
+    evidence.comment = comment.strip()
+    evidence.status = EvidenceStatus.SUBMITTED
+    evidence.reply_until = None
+    evidence.updated_at = now
+    evidence.save()
+    for upload, result in checked:
+        stored = EvidenceFile(
+            evidence=evidence,
+            original_name=(upload.name or "")[:255],
+            sha256=result.sha256,
+            size=result.size,
+            content_type=result.content_type,
+            uploaded_by=user,
+            uploaded_at=now,
+        )
+        stored.file.save(f"{result.sha256[:16]}.{EXTENSIONS[result.kind]}", upload, save=False)
+        stored.save()
+    audit_record(
+        edition=registration.edition,
+        actor=user,
+        action="evidence_upload",
+        obj=evidence,
+        before=before,
+        after={"status": evidence.status, "files": [r.sha256 for _u, r in checked]},
+        at=now,
+    )
+    return evidence
+
+
+def _evidence_refusal(refused: FileRefused) -> str:
+    if refused.code == "kind_not_allowed":
+        return _(
+            "the file must be a PDF, an image (PNG, JPEG) or a spreadsheet (xlsx), "
+            "judged by its content."
+        )
+    return file_refusal(refused)
+
+
+class ChecksumMismatch(Exception):
+    """A stored file whose content no longer matches the SHA-256 taken at upload."""
+
+
+def file_read_verified(*, file: Any, sha256: str) -> bytes:
+    """A stored file's content, after checking it is exactly what was uploaded."""
+    with file.open("rb") as handle:
+        content = handle.read()
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise ChecksumMismatch(file.name)
+    return content
+
+
+def evidence_file_read(*, stored: EvidenceFile) -> bytes:
+    return file_read_verified(file=stored.file, sha256=stored.sha256)
+
+
+@transaction.atomic
+def evidence_review(
+    *,
+    evidence: Evidence,
+    user: Any,
+    decision: str,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Evidence:
+    """An evaluator approves, observes (with a reason and a reply deadline of the cut's
+    reply days) or rejects (with a reason) a means of verification. Only evaluators
+    review, and never where any of their roles sits (their own territory). Once the cut's
+    scores are published its decisions change only through an appeal (`appeal_resolve`).
+    The reviewer is kept on the evidence: the published explanation names them."""
+    now = now or timezone.now()
+    registration = evidence.registration
+    if "evaluator" not in roles_of(user):
+        raise PermissionDenied(_("Only evaluators review means of verification."))
+    if own_territory(user, registration):
+        raise PermissionDenied(_("You cannot review your own territory."))
+    if decision not in (EvidenceStatus.APPROVED, EvidenceStatus.OBSERVED, EvidenceStatus.REJECTED):
+        raise ValidationError(_("Approve, observe or reject."))
+    if decision != EvidenceStatus.APPROVED and not reason.strip():
+        raise ValidationError(_("Give the reason for the observation or the rejection."))
+    if evidence.status != EvidenceStatus.SUBMITTED:
+        raise ValidationError(_("Only submitted means of verification are reviewed."))
+    if cut_published(cut=evidence.cut):
+        raise ValidationError(
+            _("The scores of %(cut)s are published: a decision now changes only on appeal.")
+            % {"cut": evidence.cut.name}
+        )
+    before = {"status": evidence.status}
+    evidence.status = decision
+    evidence.reply_until = (
+        reply_deadline(now, evidence.cut.reply_days)
+        if decision == EvidenceStatus.OBSERVED
+        else None
+    )
+    evidence.reviewed_by = user
+    evidence.reviewed_at = now
+    evidence.save(update_fields=["status", "reply_until", "reviewed_by", "reviewed_at"])
+    audit_record(
+        edition=registration.edition,
+        actor=user,
+        action=f"evidence_{decision}",
+        obj=evidence,
+        before=before,
+        after={
+            "status": decision,
+            "reply_until": evidence.reply_until.isoformat() if evidence.reply_until else None,
+        },
+        reason=reason.strip(),
+        at=now,
+    )
+    return evidence

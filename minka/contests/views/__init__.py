@@ -1,0 +1,50 @@
+"""The seal contest's pages (a package since it passed ~600 lines): set-up, registration,
+evidence and review in `editions`; scores, results, downloads and appeals in `results`."""
+
+from minka.contests.views.editions import (
+    audit_page,
+    checklist_page,
+    council_act_download,
+    edition_list,
+    edition_page,
+    evidence_file_download,
+    evidence_review_page,
+    evidence_upload_page,
+    registration_page,
+    registration_review_page,
+    registrations_page,
+    review_queue_page,
+)
+from minka.contests.views.results import (
+    appeal_resolve_page,
+    appeals_page,
+    cut_freeze_page,
+    results_excel,
+    results_municipality_page,
+    results_page,
+    results_pdf,
+    scores_publish_page,
+)
+
+__all__ = [
+    "appeal_resolve_page",
+    "appeals_page",
+    "audit_page",
+    "checklist_page",
+    "council_act_download",
+    "cut_freeze_page",
+    "edition_list",
+    "edition_page",
+    "evidence_file_download",
+    "evidence_review_page",
+    "evidence_upload_page",
+    "registration_page",
+    "registration_review_page",
+    "registrations_page",
+    "results_excel",
+    "results_municipality_page",
+    "results_page",
+    "results_pdf",
+    "review_queue_page",
+    "scores_publish_page",
+]
