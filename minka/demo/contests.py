@@ -23,9 +23,11 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from minka.contests.engine.files import rules_parse
-from minka.contests.models import Contest, Registration
+from minka.contests.engine.messages import money_format
+from minka.contests.models import Contest, Registration, ScoreVersion
 from minka.contests.services import (
     contest_create,
+    cut_readings_freeze,
     cut_set,
     edition_create,
     evidence_review,
@@ -35,6 +37,7 @@ from minka.contests.services import (
     registration_review,
     registration_submit,
     rules_version_save,
+    scores_publish,
 )
 from minka.territories.models import Institution, Population
 from minka.territories.selectors import territory_get
@@ -249,3 +252,22 @@ def _evidence(
                     )
                 count += 1
     return count
+
+
+def demo_contest_publish(*, coordinator: Any) -> str:
+    """Freeze both cuts' indicator readings from the analytics results and publish the
+    scores (needs the analytics store, so it runs after the demo's refresh). Once: a
+    published demo is left as it is."""
+    contest = Contest.objects.filter(code=CODE).first()
+    if contest is None:
+        return _("Seal: no demo contest to publish.")
+    edition = contest.editions.get(year=2025)
+    if ScoreVersion.objects.filter(edition=edition).exists():
+        return _("Seal: results published already; left as they are.")
+    for cut in edition.cuts.order_by("evidence_deadline"):
+        if cut.readings_frozen_at is None:
+            cut_readings_freeze(cut=cut, user=coordinator)
+    version = scores_publish(edition=edition, user=coordinator,
+                             reason="Resultados de la demostración")
+    return _("Seal: results published (version %(number)s), %(awarded)s awarded.") % {
+        "number": version.number, "awarded": money_format(version.awarded)}

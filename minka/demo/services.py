@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from minka.accounts.models import Role, User
 from minka.accounts.services import role_assign, user_create
-from minka.demo.contests import demo_contest_seed
+from minka.demo.contests import demo_contest_publish, demo_contest_seed
 from minka.demo.indicators import INDICATOR_DATA, demo_indicators_seed
 from minka.demo.scorecards import demo_scorecards_seed
 from minka.territories.importers import (
@@ -85,6 +85,9 @@ def demo_seed(
         result = _demo_seed_database(shared_data=shared_data, indicators=indicators)
     if analytics:
         result.report.append(_analytics_refresh(full=result.values_written > 0))
+        if indicators is not None:
+            result.report.append(demo_contest_publish(
+                coordinator=User.objects.get(username="coordinadora.cusco")))
     return result
 
 

@@ -5,12 +5,19 @@ nothing. Seeded on the Cusco demo territories only (no indicators, no analytics)
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 import pytest
 
 from minka.accounts.models import User
-from minka.contests.models import AuditEntry, Evidence, EvidenceFile, Registration
-from minka.demo.contests import demo_contest_seed
+from minka.contests.models import (
+    AuditEntry,
+    Evidence,
+    EvidenceFile,
+    Registration,
+    ScoreVersion,
+)
+from minka.demo.contests import demo_contest_publish, demo_contest_seed
 from minka.demo.services import demo_seed
 from minka.territories.models import Institution, Population
 
@@ -76,3 +83,19 @@ def test_every_means_of_verification_sent_was_reviewed_and_kept_and_reseeding_is
         Evidence.objects.count(),
         AuditEntry.objects.count(),
     )
+
+
+def test_the_demo_publishes_its_results_once(settings, tmp_path):
+    """Without analytics every indicator criterion reads "no data"; the publication itself
+    (freezing both cuts, scoring, awards to the cent) is what is checked here."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    demo_seed(indicators=None, analytics=False)
+    coordinator = User.objects.get(username="coordinadora.cusco")
+    demo_contest_seed(coordinator=coordinator, evaluator=User.objects.get(username="evaluador"))
+
+    demo_contest_publish(coordinator=coordinator)
+    again = demo_contest_publish(coordinator=coordinator)
+
+    (version,) = ScoreVersion.objects.all()
+    assert version.awarded + version.remainder == version.fund == Decimal("1500000.00")
+    assert "ya" in again or "already" in again
