@@ -469,7 +469,7 @@ def test_what_cannot_be_appealed(scored):
     scored.publish()
     soon = PUBLISHED + timedelta(days=1)
 
-    with pytest.raises(ValidationError, match=r"motivo|why"):
+    with pytest.raises(ValidationError, match=r"por qué|why"):
         appeal(scored, now=soon, reason="  ")
     with pytest.raises(ValidationError, match=r"indicador|[Ii]ndicator"):
         appeal(scored, now=soon, criterion="DIT-01")
