@@ -1,7 +1,10 @@
 """Derived figures: change, trend, forecast, status against targets, rank, completeness.
 
-Computed in SQL over indicator values (`indicators.py`), per series = indicator ×
-territory × breakdown × period type, ordered by the period's ordinal:
+Computed over indicator values (`indicators.py`), per series = indicator × territory ×
+breakdown × period type, ordered by the period's ordinal. The figures that read other rows
+of the batch (change, trend, rank) are computed in numpy (`derive_series.py`: DuckDB's
+window passes were half of a national refresh); targets, base values and completeness
+are small joins in SQL:
 
 - `change_previous`: value minus the value of the period just before (same type), when
   both exist;
@@ -32,9 +35,20 @@ Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import duckdb
+import numpy as np
 import pyarrow as pa
 
+from minka.analytics.engine.derive_series import (
+    TREND_MINIMUM,
+    TREND_WINDOW,
+    Rows,
+    TerritoryTree,
+    series_figures,
+)
 from minka.analytics.engine.dimensions import (
     KEY_STRIDE,
     TYPE_RANK,
@@ -45,14 +59,12 @@ from minka.analytics.engine.dimensions import (
     period_last_of_type,
     period_ordinal,
     sql_run,
+    step_traced,
 )
 from minka.analytics.engine.model import Polarity, Status
 from minka.analytics.engine.periods import Period, PeriodError, period_parse
 
-TREND_WINDOW = 5
-"""A trend uses the periods p-4 … p."""
-TREND_MINIMUM = 3
-"""… and needs at least 3 of them with a value."""
+__all__ = ["TREND_MINIMUM", "TREND_WINDOW", "derive_compute", "derive_tables_register"]
 
 RESULT_ORDER = "indicator_id, period_key, breakdown_id, territory_id"
 """How the store's rows are clustered: a page's query (one indicator, a few periods, one
@@ -142,50 +154,6 @@ def derive_tables_register(con: duckdb.DuckDBPyConnection, dims: Dimensions) -> 
         GROUP BY ALL""")
 
 
-SERIES_STRIDE = 100_000_000
-"""`position` = breakdown × this + period_key: within one indicator and territory, rows of one
-series (breakdown and period type) are consecutive integers, and any two rows of different
-series are more than a trend window apart — so one window partition per (indicator,
-territory) serves every series (few large partitions are much cheaper than many small)."""
-
-
-def _lags() -> str:
-    return ", ".join(
-        f"lag(value, {k}) OVER series AS v{k}, lag(position, {k}) OVER series AS o{k}"
-        for k in range(1, TREND_WINDOW)
-    )
-
-
-def _trend_layers() -> tuple[str, str]:
-    """(points, sums): the columns of the OLS slope through (0, value) and (x_k, v_k) for
-    the lags within the window, x_k = o_k − position (periods of one series step by 1).
-
-    A lag counts when it has a value within the window: its weight m_k is 1, else 0, and
-    every sum is a product with it (cheaper than a CASE per term). Fixed expressions over
-    one row (no window aggregate), so the same inputs give the same bits whatever else is
-    in the table — what lets an incremental refresh match a full one.
-    """
-    lags = range(1, TREND_WINDOW)
-    points = ", ".join(
-        f"CAST(v{k} IS NOT NULL AND o{k} >= position - {TREND_WINDOW - 1} AS DOUBLE) AS m{k}, "
-        f"CAST(coalesce(o{k} - position, 0) AS DOUBLE) AS x{k}, "
-        f"coalesce(v{k}, CAST(0 AS DOUBLE)) AS y{k}"
-        for k in lags
-    )
-
-    def total(first: str, term: str) -> str:
-        return " + ".join([first, *(f"m{k} * {term.format(k=k)}" for k in lags)])
-
-    sums = ", ".join([
-        f"{' + '.join(['CAST(1 AS DOUBLE)', *(f'm{k}' for k in lags)])} AS n",
-        f"{total('CAST(0 AS DOUBLE)', 'x{k}')} AS sx",
-        f"{total('value', 'y{k}')} AS sy",
-        f"{total('CAST(0 AS DOUBLE)', 'x{k} * x{k}')} AS sxx",
-        f"{total('CAST(0 AS DOUBLE)', 'x{k} * y{k}')} AS sxy",
-    ])
-    return points, sums
-
-
 def derive_compute(
     con: duckdb.DuckDBPyConnection,
     dims: Dimensions,
@@ -201,52 +169,25 @@ def derive_compute(
     base period, their siblings (ranks) and children (completeness); `scope`
     (indicator_id, period_key, territory_id), if given, limits the rows output.
 
-    Cost matters here (tens of millions of rows): the two window passes (series lags and
-    sibling ranks) run over one narrow table; completeness, targets and base values are
-    small tables joined at the end, and joins that no indicator needs are left out.
+    Cost matters here (tens of millions of rows): the rows are fetched once, sorted, as
+    Arrow; change, trend and rank are computed in numpy and appended to them as columns
+    (`derive_series`), so the view reads one relation (`derive_rows`) with no join of two
+    batch-sized tables; completeness, targets and base values are small tables joined at
+    the end, and joins that no indicator needs are left out. Read the view inside
+    `derived_rows_in_order`, or the rows lose their order.
     """
-    higher = [dims.indicator_id[c] for c, i in dims.indicators.items()
-              if i.polarity is Polarity.HIGHER_IS_BETTER] or [0]
-    points, sums = _trend_layers()
-    # The rows to write, sorted once while they are narrow (RESULT_ORDER): the store is then
-    # clustered by indicator, period and breakdown (zone maps) without sorting wide rows.
-    sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_value AS
-        SELECT * FROM {values} ORDER BY {RESULT_ORDER}""")
-    # The window passes see only what they need (payload makes DuckDB's windows several
-    # times slower); the result joins back to the sorted rows once, at the end. Layers are
-    # MATERIALIZED: inlined, DuckDB would recompute each point in every sum using it.
-    narrow = "indicator_id, territory_id, period_key, breakdown_id, value, position, v1, o1"
-    sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_base AS
-        WITH windows AS MATERIALIZED (
-            SELECT indicator_id, territory_id, period_key, breakdown_id, value, position,
-                {_lags()},
-                CASE WHEN eligible THEN rank() OVER siblings END AS rank,
-                CASE WHEN eligible THEN count(*) OVER (siblings ROWS BETWEEN UNBOUNDED
-                    PRECEDING AND UNBOUNDED FOLLOWING) END AS rank_of
-            FROM (
-                SELECT v.indicator_id, v.territory_id, v.period_key, v.breakdown_id, v.value,
-                    t.parent_id,
-                    CAST(v.breakdown_id AS BIGINT) * {SERIES_STRIDE} + v.period_key
-                        AS position,
-                    x.territory_id IS NULL AND NOT v.from_successors
-                        AND v.value IS NOT NULL AS eligible,
-                    CASE WHEN v.indicator_id IN ({', '.join(map(str, higher))})
-                        THEN -v.value ELSE v.value END AS signed
-                FROM {values} v
-                JOIN dim_territory t ON t.territory_id = v.territory_id
-                LEFT JOIN territory_invalid x ON x.territory_id = v.territory_id
-                    AND x.period_key = v.period_key)
-            WINDOW series AS (PARTITION BY indicator_id, territory_id ORDER BY position),
-                siblings AS (
-                    PARTITION BY indicator_id, parent_id, period_key, breakdown_id, eligible
-                    ORDER BY signed)),
-        points AS MATERIALIZED (SELECT {narrow}, rank, rank_of, {points} FROM windows),
-        sums AS MATERIALIZED (SELECT {narrow}, rank, rank_of, {sums} FROM points)
-        SELECT indicator_id, territory_id, period_key, breakdown_id, rank, rank_of,
-            CASE WHEN o1 = position - 1 THEN value - v1 END AS change_previous,
-            CASE WHEN value IS NOT NULL AND n >= {TREND_MINIMUM}
-                THEN (n * sxy - sx * sy) / (n * sxx - sx * sx) END AS trend_slope
-        FROM sums""")
+    higher = {dims.indicator_id[c] for c, i in dims.indicators.items()
+              if i.polarity is Polarity.HIGHER_IS_BETTER}
+    # The rows to write, sorted once (RESULT_ORDER) before any figure is added: the store is
+    # then clustered by indicator, period and breakdown (zone maps).
+    rows = sql_run(con, f"SELECT * FROM {values} ORDER BY {RESULT_ORDER}").to_arrow_table()
+    # Change, trend and rank in numpy (`derive_series`), aligned with the sorted rows: one
+    # relation for the final assembly, no join of two batch-sized tables on four keys.
+    with step_traced(f"numpy series_figures ({rows.num_rows} rows)"):
+        figures = series_figures(Rows.from_arrow(rows), _territory_tree(con), higher)
+    for name, column in figures.items():
+        rows = rows.append_column(name, column)
+    arrow_table(con, "derive_rows", rows)
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_reported AS
         SELECT v.indicator_id, t.parent_id AS territory_id, v.period_key, v.breakdown_id,
             count(*) AS reported
@@ -265,7 +206,7 @@ def derive_compute(
             WITH rows AS (
                 SELECT b.indicator_id, b.territory_id, b.period_key, p."end" AS period_end,
                     p.type_rank
-                FROM derive_base b
+                FROM derive_rows b
                 {in_scope}
                 JOIN dim_period p ON p.period_key = b.period_key
                 SEMI JOIN target_dim d ON d.indicator_id = b.indicator_id
@@ -313,14 +254,11 @@ def derive_compute(
                                     Status.OFF_TRACK.value)
     sql_run(con, f"""CREATE OR REPLACE TEMP VIEW {target} AS
         WITH figures AS (
-            SELECT b.*, d.change_previous, d.trend_slope, d.rank, d.rank_of, t.has_children,
+            SELECT b.*, t.has_children,
                 r.reported, x.expected, i.higher_is_better, i.tolerance,
                 {target_columns}, {base_column}
-            FROM derive_value b
+            FROM derive_rows b
             {in_scope}
-            JOIN derive_base d ON d.indicator_id = b.indicator_id
-                AND d.territory_id = b.territory_id AND d.period_key = b.period_key
-                AND d.breakdown_id = b.breakdown_id
             JOIN dim_territory t ON t.territory_id = b.territory_id
             JOIN dim_indicator i ON i.indicator_id = b.indicator_id
             LEFT JOIN derive_reported r ON r.indicator_id = b.indicator_id
@@ -356,3 +294,41 @@ def derive_compute(
                 AS expected_children,
             from_successors
         FROM gaps""")
+
+
+def _territory_tree(con: duckdb.DuckDBPyConnection) -> TerritoryTree:
+    """The registered territories and their invalid periods as arrays (small tables)."""
+    territories = sql_run(con, "SELECT territory_id, parent_id FROM dim_territory"
+                          ).to_arrow_table()
+    invalid = sql_run(con, "SELECT territory_id, period_key FROM territory_invalid"
+                      ).to_arrow_table()
+    return TerritoryTree.build(
+        np.asarray(territories.column("territory_id").to_numpy(), dtype=np.int64),
+        territories.column("parent_id").combine_chunks(),
+        (np.asarray(invalid.column("territory_id").to_numpy(), dtype=np.int64),
+         np.asarray(invalid.column("period_key").to_numpy(), dtype=np.int64)),
+    )
+
+
+@contextlib.contextmanager
+def derived_rows_in_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Read the view of `derive_compute` in the rows' order (RESULT_ORDER): every join of
+    it probes with the rows, the small tables are the hash tables.
+
+    Why: DuckDB estimates an Arrow relation at one row, so left to itself it would build
+    its hash tables on the batch's rows and emit them in the small tables' order — the
+    store would lose its clustering, and hashing millions of wide rows costs more too.
+    The joins are written in the order to run them; the optimizers that reorder them or
+    swap their sides are off for this statement only.
+    """
+    row = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()
+    before = str(row[0]) if row else ""
+    off = ",".join(sorted({*filter(None, before.split(",")), *_ORDER_OPTIMIZERS}))
+    con.execute(f"SET disabled_optimizers = '{off}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET disabled_optimizers = '{before}'")
+
+
+_ORDER_OPTIMIZERS = ("join_order", "build_side_probe_side")

@@ -23,11 +23,12 @@ Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -114,6 +115,18 @@ def sql_run(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnecti
     _log.info("%.3f s (cpu %.3f s)  %s", time.perf_counter() - started,
               time.process_time() - cpu, " ".join(sql.split())[:140])
     return result
+
+
+@contextlib.contextmanager
+def step_traced(label: str) -> Iterator[None]:
+    """Log the duration of a step that is not one SQL statement, as `sql_run` does."""
+    if not _TRACE:
+        yield
+        return
+    started, cpu = time.perf_counter(), time.process_time()
+    yield
+    _log.info("%.3f s (cpu %.3f s)  %s", time.perf_counter() - started,
+              time.process_time() - cpu, label)
 
 
 _TRACE = bool(os.environ.get("MINKA_ENGINE_TRACE"))

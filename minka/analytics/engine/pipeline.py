@@ -20,7 +20,11 @@ import duckdb
 import pyarrow as pa
 
 from minka.analytics.engine.aggregate import element_values_compute, elements_needed
-from minka.analytics.engine.derive import derive_compute, derive_tables_register
+from minka.analytics.engine.derive import (
+    derive_compute,
+    derive_tables_register,
+    derived_rows_in_order,
+)
 from minka.analytics.engine.dimensions import (
     RANK_TYPE,
     TYPE_RANK,
@@ -202,7 +206,8 @@ def results_compute(
                 SELECT * FROM {stored_values} WHERE indicator_id IN ({ids})""")
             values = "indicator_value_all"
         derive_compute(con, dims, values=values, scope=derive_scope)
-        row = sql_run(con, f"INSERT INTO {target} {result_rows_sql()}").fetchone()
+        with derived_rows_in_order(con):
+            row = sql_run(con, f"INSERT INTO {target} {result_rows_sql()}").fetchone()
         written += int(row[0]) if row else 0
     return written
 

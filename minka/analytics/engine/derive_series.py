@@ -1,0 +1,291 @@
+"""The figures of a row that read other rows: change, trend slope, rank — in numpy.
+
+`derive.py` computes them for the rows of one batch, which it hands over as Arrow columns
+sorted in `derive.RESULT_ORDER` (indicator, period, breakdown, territory); the figures come
+back as Arrow arrays aligned with those rows, so the final assembly reads values and
+figures from one relation instead of joining two tables of tens of millions of rows on
+four keys.
+
+Why numpy and not SQL windows: DuckDB's two window passes (series lags, sibling ranks)
+took ~43 s of a 90 s national refresh and barely used the second core. Here each figure is
+two sorts and a few vectorised shifts and masks.
+
+The semantics are those of the SQL this replaces, bit for bit:
+
+- a series partition is (indicator, territory) ordered by `position` = breakdown ×
+  `SERIES_STRIDE` + period key, so the k-th row before is the "lag k" of SQL, and a lag
+  from another breakdown is never within the trend window;
+- `change_previous` = value − the value of the row just before, when that row is the
+  period just before (position − 1);
+- `trend_slope`: the OLS slope through (0, value) and (x_k, v_k) for the lags k = 1…4 that
+  have a value within p-4 … p, when the row has a value and there are ≥ 3 points. Each
+  row's sums are fixed expressions over its own window, evaluated in the same order as
+  the SQL did (`n = 1 + m1 + … + m4`, `sx = 0 + m1·x1 + …`, `sxx = 0 + (m1·x1)·x1 + …`,
+  `sxy = 0 + (m1·x1)·y1 + …`, `sy = value + m1·y1 + …`, with m_k ∈ {0, 1}, and the masked
+  terms included): the same inputs give the same bits whatever else is in the batch,
+  which is what lets an incremental refresh match a full one. Never running sums;
+- `rank` among siblings (same indicator, parent, period and breakdown; roots among roots)
+  that are eligible (territory valid in the period, not continued from successors, with a
+  value); 1 is best by polarity, ties share the smallest rank ("1, 2, 2, 4", −0 ties 0),
+  `rank_of` counts the eligible siblings. NULL for rows that are not eligible.
+
+Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+TREND_WINDOW = 5
+"""A trend uses the periods p-4 … p."""
+TREND_MINIMUM = 3
+"""… and needs at least 3 of them with a value."""
+SERIES_STRIDE = 100_000_000
+"""`position` = breakdown × this + period_key (period keys stay below it)."""
+CHUNK_ROWS = 1 << 16
+"""Rows per chunk of the vectorised steps: their temporaries stay in the CPU cache. On a
+whole batch (millions of rows), allocating and faulting in a fresh array for each of the
+~60 temporaries cost more than the arithmetic, and one big sort more than many small."""
+_PERIOD_SPAN = 1 << 24
+"""Period keys stay below this (5 types × `KEY_STRIDE`): (territory, period) pairs pack
+into one integer."""
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+_Array = TypeVar("_Array", Ints, Floats, Bools)
+
+
+@dataclass(frozen=True)
+class TerritoryTree:
+    """The territories as arrays: `ids` sorted, `parents[i]` a code for the parent of
+    `ids[i]` (0 for a root, equal codes for equal parents), `invalid` the sorted packed
+    (territory position, period key) pairs in which a territory does not exist."""
+
+    ids: Ints
+    parents: Ints
+    invalid: Ints
+
+    @classmethod
+    def build(cls, territory_ids: Ints, parent_ids: pa.Array,
+              invalid_pairs: tuple[Ints, Ints]) -> TerritoryTree:
+        order = np.argsort(territory_ids, kind="stable")
+        ids = np.asarray(territory_ids, dtype=np.int64)[order]
+        parent = parent_ids.take(pa.array(order))
+        has_parent = np.asarray(parent.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        raw = np.asarray(parent.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        _, dense = np.unique(raw, return_inverse=True)
+        parents = np.where(has_parent, dense.astype(np.int64) + 1, 0)
+        invalid_ids, invalid_periods = invalid_pairs
+        position = np.searchsorted(ids, invalid_ids)
+        invalid = np.sort(position.astype(np.int64) * _PERIOD_SPAN
+                          + np.asarray(invalid_periods, dtype=np.int64))
+        return cls(ids=ids, parents=parents, invalid=invalid)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The columns the figures read, one entry per row of the batch (in RESULT_ORDER)."""
+
+    indicator_id: Ints
+    territory_id: Ints
+    period_key: Ints
+    breakdown_id: Ints
+    value: Floats  # NaN where NULL (values are finite or NULL)
+    has_value: Bools
+    from_successors: Bools  # NULL counts as True: such a row is never ranked
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> Rows:
+        def ints(name: str) -> Ints:
+            return np.asarray(table.column(name).to_numpy(), dtype=np.int64)
+
+        value = table.column("value")
+        continued = table.column("from_successors").fill_null(True)
+        return cls(
+            indicator_id=ints("indicator_id"),
+            territory_id=ints("territory_id"),
+            period_key=ints("period_key"),
+            breakdown_id=ints("breakdown_id"),
+            value=np.asarray(value.to_numpy(), dtype=np.float64),
+            has_value=np.asarray(value.is_valid().to_numpy(), dtype=bool),
+            from_successors=np.asarray(continued.to_numpy(), dtype=bool),
+        )
+
+
+def series_figures(rows: Rows, tree: TerritoryTree, higher: Collection[int]
+                   ) -> dict[str, pa.Array]:
+    """change_previous, trend_slope, rank and rank_of for every row, aligned with `rows`.
+
+    Rows of territories outside the tree get NULLs (the final assembly drops them).
+    `higher`: the ids of the indicators where a higher value is better.
+    """
+    count = len(rows.indicator_id)
+    if len(tree.ids):
+        where = np.minimum(np.searchsorted(tree.ids, rows.territory_id), len(tree.ids) - 1)
+        known = tree.ids[where] == rows.territory_id
+    else:
+        where, known = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool)
+    # The two halves are independent and numpy releases the GIL in its loops and sorts:
+    # on a 2-core machine they run side by side.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ranks = pool.submit(_ranks, rows, tree, where, known, higher)
+        figures = _series(rows, where, known)
+        figures.update(ranks.result())
+    return figures
+
+
+def _runs(*keys: Ints) -> Ints:
+    """0-based run numbers of consecutive equal key tuples."""
+    count = len(keys[0])
+    starts = np.zeros(count, dtype=bool)
+    if count:
+        starts[0] = True
+    for key in keys:
+        starts[1:] |= key[1:] != key[:-1]
+    return np.cumsum(starts, dtype=np.int64) - 1
+
+
+def _lag(values: _Array, k: int) -> _Array:
+    """`values` shifted k rows later (the first k rows are zero or False)."""
+    out = np.zeros_like(values)
+    out[k:] = values[:-k]
+    return out
+
+
+def _series(rows: Rows, where: Ints, known: Bools) -> dict[str, pa.Array]:
+    """change_previous and trend_slope in the rows' order."""
+    count = len(rows.indicator_id)
+    # Series order: (indicator, territory, breakdown, period). The rows come sorted by
+    # (indicator, period, breakdown, territory), so a stable sort on (indicator, territory,
+    # breakdown) leaves each series' periods in order. Unknown territories share a code:
+    # their rows are dropped at the end and never reach a known territory's partition.
+    indicator = _runs(rows.indicator_id)
+    territory = np.where(known, where + 1, 0)
+    territories = len(known) + 1
+    breakdowns = int(rows.breakdown_id.max()) + 1 if count else 1
+    indicators = int(indicator[-1]) + 1 if count else 1
+    if indicators * territories * breakdowns < (1 << 62):
+        partition = indicator * territories + territory
+        order = np.argsort(partition * breakdowns + rows.breakdown_id, kind="stable")
+        part = partition[order]
+    else:  # pragma: no cover - needs more keys than a batch has rows
+        order = np.lexsort((rows.breakdown_id, territory, indicator))
+        part = _runs(indicator[order], territory[order])
+    position = rows.breakdown_id[order] * SERIES_STRIDE + rows.period_key[order]
+    value = rows.value[order]
+    has_value = rows.has_value[order] & known[order]
+
+    change, slope = np.empty(count), np.empty(count)
+    change_valid, slope_valid = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
+    lookback = TREND_WINDOW - 1
+    for start in range(0, count, CHUNK_ROWS):
+        # Each row reads at most `lookback` rows before it: a chunk starts that much early.
+        low, stop = max(start - lookback, 0), min(start + CHUNK_ROWS, count)
+        figures = _series_chunk(part[low:stop], position[low:stop], value[low:stop],
+                                has_value[low:stop])
+        for out, chunk in zip((change, change_valid, slope, slope_valid), figures,
+                              strict=True):
+            out[start:stop] = chunk[start - low:]
+    # Back to the rows' order (a scatter: out[order[i]] = sorted[i]).
+    change_back, slope_back = np.empty(count), np.empty(count)
+    change_mask, slope_mask = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
+    change_back[order], slope_back[order] = change, slope
+    change_mask[order], slope_mask[order] = ~change_valid, ~slope_valid
+    return {
+        "change_previous": pa.array(change_back, mask=change_mask),
+        "trend_slope": pa.array(slope_back, mask=slope_mask),
+    }
+
+
+def _series_chunk(part: Ints, position: Ints, value: Floats, has_value: Bools
+                  ) -> tuple[Floats, Bools, Floats, Bools]:
+    """(change, change valid, slope, slope valid) of consecutive rows in series order; a
+    row's lags are the rows before it in the chunk with the same `part`."""
+    count = len(part)
+    n = np.ones(count)
+    sx = np.zeros(count)
+    sy = value.copy()
+    sxx = np.zeros(count)
+    sxy = np.zeros(count)
+    change = np.zeros(count)
+    change_valid = np.zeros(count, dtype=bool)
+    with np.errstate(all="ignore"):  # IEEE results (inf, NaN) as DuckDB's
+        for k in range(1, TREND_WINDOW):
+            same = np.zeros(count, dtype=bool)
+            same[k:] = part[k:] == part[:-k]
+            lag_position = _lag(position, k)
+            lag_has = same & _lag(has_value, k)
+            lag_value = np.where(lag_has, _lag(value, k), 0.0)
+            m = (lag_has & (lag_position >= position - (TREND_WINDOW - 1))).astype(np.float64)
+            x = np.where(same, lag_position - position, 0).astype(np.float64)
+            if k == 1:
+                change_valid = has_value & lag_has & (lag_position == position - 1)
+                change = value - lag_value
+            mx = m * x
+            n = n + m
+            sx = sx + mx
+            sy = sy + m * lag_value
+            sxx = sxx + mx * x
+            sxy = sxy + mx * lag_value
+        slope = (n * sxy - sx * sy) / (n * sxx - sx * sx)
+    return change, change_valid, slope, has_value & (n >= TREND_MINIMUM)
+
+
+def _ranks(rows: Rows, tree: TerritoryTree, where: Ints, known: Bools,
+           higher: Collection[int]) -> dict[str, pa.Array]:
+    """rank and rank_of in the rows' order."""
+    count = len(rows.indicator_id)
+    eligible = known & rows.has_value & ~rows.from_successors
+    if len(tree.invalid):
+        pair = where * _PERIOD_SPAN + rows.period_key
+        found = np.minimum(np.searchsorted(tree.invalid, pair), len(tree.invalid) - 1)
+        eligible &= tree.invalid[found] != pair
+    # Siblings: (indicator, period, breakdown) is a run of the rows' order (a slice); the
+    # parent code splits it. Slices are ranked a chunk of whole slices at a time.
+    slice_ = _runs(rows.indicator_id, rows.period_key, rows.breakdown_id)
+    parent = tree.parents[where] if len(tree.ids) else np.zeros(count, dtype=np.int64)
+    parents = int(tree.parents.max()) + 1 if len(tree.ids) else 1
+    signed = np.where(np.isin(rows.indicator_id, list(higher)), -rows.value, rows.value)
+    rank = np.zeros(count, dtype=np.int32)
+    rank_of = np.zeros(count, dtype=np.int32)
+    # Chunks of whole slices: each starts at the first slice starting at or after a
+    # multiple of CHUNK_ROWS.
+    slice_starts = np.flatnonzero(np.diff(slice_, prepend=-1))
+    chunk_starts = np.searchsorted(slice_starts, np.arange(0, count, CHUNK_ROWS))
+    bounds = np.unique(np.append(
+        slice_starts[chunk_starts[chunk_starts < len(slice_starts)]], count))
+    for low, stop in itertools.pairwise(bounds):
+        chosen = low + np.flatnonzero(eligible[low:stop])
+        if not len(chosen):
+            continue
+        # < rows × territories: no overflow.
+        group = (slice_[chosen] - slice_[low]) * parents + parent[chosen]
+        order = np.lexsort((signed[chosen], group))
+        ranks, sizes = _ranks_sorted(group[order], signed[chosen][order])
+        rank[chosen[order]] = ranks
+        rank_of[chosen[order]] = sizes
+    return {"rank": pa.array(rank, mask=~eligible), "rank_of": pa.array(rank_of, mask=~eligible)}
+
+
+def _ranks_sorted(group: Ints, signed: Floats) -> tuple[Ints, Ints]:
+    """(rank, group size) of rows sorted by (group, signed): ties share the smallest rank."""
+    size = len(group)
+    index = np.arange(size, dtype=np.int64)
+    first = np.ones(size, dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    new_value = first.copy()
+    new_value[1:] |= signed[1:] != signed[:-1]
+    group_start = np.maximum.accumulate(np.where(first, index, 0))
+    value_start = np.maximum.accumulate(np.where(new_value, index, 0))
+    starts = np.flatnonzero(first)
+    sizes = np.diff(np.append(starts, size))
+    return value_start - group_start + 1, np.repeat(sizes, sizes)
