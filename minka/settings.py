@@ -5,6 +5,7 @@ Every variable is parsed strictly (minka.env): a wrong value stops start-up with
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -63,6 +64,31 @@ ANALYTICS_STORE = Path(env_str("MINKA_ANALYTICS_STORE", str(VAR_DIR / "analytics
 # (docs/adr/0003-job-runner.md); synchronously in the caller's thread when true (tests).
 MINKA_JOBS_SYNC = env_bool("MINKA_JOBS_SYNC", TESTING)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Mail (contest reminders and notices): the console backend prints messages by default;
+# set MINKA_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_* to send.
+EMAIL_BACKEND = env_str("MINKA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", EMAIL_BACKEND):
+    raise ImproperlyConfigured(
+        f"MINKA_EMAIL_BACKEND={EMAIL_BACKEND!r} is not a dotted path to a mail backend."
+    )
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+_email_port = env_str("EMAIL_PORT", "25")
+if not re.fullmatch(r"[0-9]{1,5}", _email_port) or not 0 < int(_email_port) < 65536:
+    raise ImproperlyConfigured(f"EMAIL_PORT={_email_port!r} is not a port number (1-65535).")
+EMAIL_PORT = int(_email_port)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "minka@localhost")
+if "@" not in DEFAULT_FROM_EMAIL:
+    raise ImproperlyConfigured(f"DEFAULT_FROM_EMAIL={DEFAULT_FROM_EMAIL!r} has no address.")
+# Links in e-mails are absolute: the address users reach this site at.
+MINKA_SITE_URL = env_str("MINKA_SITE_URL", "http://localhost:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", MINKA_SITE_URL):
+    raise ImproperlyConfigured(
+        f"MINKA_SITE_URL={MINKA_SITE_URL!r} is not an http:// or https:// address."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -542,6 +542,28 @@ class Appeal(models.Model):
         related_name="+",
     )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # A second evaluator's opinion, asked by a coordinator when the decision is disputed;
+    # the coordinator's resolution stays the final word (it changes nothing by itself).
+    second_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("second reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    second_requested_at = models.DateTimeField(_("second review asked"), null=True, blank=True)
+    second_decision = models.CharField(
+        _("second reviewer's decision"),
+        max_length=12,
+        blank=True,
+        choices=[
+            (EvidenceStatus.APPROVED.value, _("Approve the means of verification")),
+            (EvidenceStatus.REJECTED.value, _("Uphold the decision")),
+        ],
+    )
+    second_reason = models.TextField(_("second reviewer's reason"), blank=True)
+    second_decided_at = models.DateTimeField(_("second review given"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("appeal")
@@ -550,3 +572,86 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration} {self.cut.code} {self.criterion}: {self.status}"
+
+
+# --- mail and evaluators ------------------------------------------------------------------
+
+
+class Reminder(models.Model):
+    """A deadline reminder sent to a municipality: at most one per cut and number of days
+    before its deadline, whatever how often the reminders command runs."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="reminders"
+    )
+    cut = models.ForeignKey(Cut, on_delete=models.PROTECT, related_name="+")
+    days_before = models.PositiveSmallIntegerField(_("days before the deadline"))
+    recipients = models.JSONField(_("recipients"), default=list)
+    sent_at = models.DateTimeField(_("sent"))
+
+    class Meta:
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        ordering = ["cut_id", "registration_id", "-days_before"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "cut", "days_before"], name="one_reminder_per_day_before"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration} {self.cut.code} -{self.days_before}d"
+
+
+class ReviewerAssignment(models.Model):
+    """What an evaluator reviews in an edition: a component of the rules (`component`,
+    "" for any), a municipality (`municipality`, None for any), or a component in one
+    municipality. When an edition has assignments, each evaluator reviews only the
+    evidence their own assignments cover; without any, every evaluator reviews all (never
+    their own territory, in both cases)."""
+
+    edition = models.ForeignKey(
+        Edition, on_delete=models.PROTECT, related_name="reviewer_assignments"
+    )
+    evaluator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("evaluator"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    component = models.CharField(_("component"), max_length=50, blank=True)
+    municipality = models.ForeignKey(
+        Institution,
+        verbose_name=_("municipality"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("evaluator assignment")
+        verbose_name_plural = _("evaluator assignments")
+        ordering = ["edition_id", "evaluator_id", "component", "municipality_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(component="") | models.Q(municipality__isnull=False),
+                name="assignment_names_component_or_municipality",
+            ),
+            models.UniqueConstraint(
+                fields=["edition", "evaluator", "component", "municipality"],
+                name="unique_assignment",
+            ),
+            models.UniqueConstraint(
+                fields=["edition", "evaluator", "component"],
+                condition=models.Q(municipality__isnull=True),
+                name="unique_component_assignment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.edition}: {self.evaluator} {self.component} {self.municipality or ''}"

@@ -4,6 +4,7 @@ still may; published score versions and appeals (the results as page data are in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,8 @@ from minka.contests.models import (
     EvidenceFile,
     EvidenceStatus,
     Registration,
+    ReviewerAssignment,
+    RulesVersion,
     ScoreVersion,
 )
 from minka.territories.models import Institution
@@ -172,16 +175,90 @@ def own_territory(user: Any, registration: Registration) -> bool:
     return False
 
 
+def reviewer_assignment_list(*, edition: Edition) -> QuerySet[ReviewerAssignment]:
+    return edition.reviewer_assignments.select_related(
+        "evaluator", "municipality", "created_by"
+    ).order_by("evaluator__username", "component", "municipality__name", "pk")
+
+
+def criterion_components(version_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """For each rules version, its criteria's components (criterion code → component)."""
+    found: dict[int, dict[str, str]] = {}
+    for version in RulesVersion.objects.filter(pk__in=set(version_ids)):
+        rules = rules_parse(version.document).value
+        found[version.pk] = {c.code: c.component for c in rules.criteria} if rules else {}
+    return found
+
+
+def _covered(
+    assignments: Iterable[ReviewerAssignment], *, component: str, municipality_id: int
+) -> bool:
+    return any(
+        (not a.component or a.component == component)
+        and (a.municipality_id is None or a.municipality_id == municipality_id)
+        for a in assignments
+    )
+
+
+def evidence_assigned(*, user: Any, evidence: Evidence) -> bool:
+    """Whether the edition's evaluator assignments let this user review the evidence:
+    always when the edition has none; else only when one of the user's own covers the
+    criterion's component and the municipality."""
+    registration = evidence.registration
+    assignments = list(ReviewerAssignment.objects.filter(edition_id=registration.edition_id))
+    if not assignments:
+        return True
+    components = criterion_components([registration.rules_version_id])
+    return _covered(
+        [a for a in assignments if a.evaluator_id == getattr(user, "pk", None)],
+        component=components.get(registration.rules_version_id, {}).get(evidence.criterion, ""),
+        municipality_id=registration.municipality_id,
+    )
+
+
+def evidence_decision(*, evidence: Evidence, action: str = "") -> AuditEntry | None:
+    """The audit entry of the latest evaluator decision on the evidence (or of the
+    latest one of `action`, e.g. "evidence_observed"): it keeps the decision's reason."""
+    decisions = ["evidence_approved", "evidence_observed", "evidence_rejected"]
+    actions = [action] if action else decisions
+    return (
+        AuditEntry.objects.filter(
+            object_type="Evidence", object_id=str(evidence.pk), action__in=actions
+        )
+        .select_related("actor")
+        .order_by("-at", "-pk")
+        .first()
+    )
+
+
 def review_queue(*, edition: Edition, user: Any) -> list[Evidence]:
     """Submitted means of verification an evaluator may review (never their own
-    territory), oldest first."""
-    pending = (
-        Evidence.objects.filter(registration__edition=edition, status=EvidenceStatus.SUBMITTED)
+    territory; when the edition has evaluator assignments, only what the user's own
+    cover), oldest first."""
+    pending = [
+        e
+        for e in Evidence.objects.filter(
+            registration__edition=edition, status=EvidenceStatus.SUBMITTED
+        )
         .select_related("registration__municipality__territory", "cut")
         .prefetch_related("files")
         .order_by("updated_at", "pk")
-    )
-    return [e for e in pending if not own_territory(user, e.registration)]
+        if not own_territory(user, e.registration)
+    ]
+    assignments = list(ReviewerAssignment.objects.filter(edition=edition))
+    if not assignments:
+        return pending
+    mine = [a for a in assignments if a.evaluator_id == getattr(user, "pk", None)]
+    components = criterion_components(e.registration.rules_version_id for e in pending)
+    return [
+        e
+        for e in pending
+        if _covered(
+            mine,
+            component=components.get(e.registration.rules_version_id, {}).get(e.criterion, ""),
+            municipality_id=e.registration.municipality_id,
+        )
+    ]
 
 
 def evidence_file_or_404(*, pk: int) -> EvidenceFile:

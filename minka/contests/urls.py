@@ -1,6 +1,7 @@
 from django.urls import path
 
 from minka.contests import views
+from minka.contests.views import assignments
 
 app_name = "contests"
 edition = "<slug:code>/<int:year>/"
@@ -37,4 +38,20 @@ urlpatterns = [
     ),
     path(f"{edition}apelaciones/", views.appeals_page, name="appeals"),
     path(f"{edition}apelaciones/<int:pk>/", views.appeal_resolve_page, name="appeal_resolve"),
+    path(f"{edition}evaluadores/", assignments.assignments_page, name="assignments"),
+    path(
+        f"{edition}evaluadores/<int:pk>/quitar/",
+        assignments.assignment_remove,
+        name="assignment_remove",
+    ),
+    path(
+        f"{edition}apelaciones/<int:pk>/segunda-revision/",
+        assignments.second_review_request,
+        name="second_review_request",
+    ),
+    path(
+        f"{edition}apelaciones/<int:pk>/segunda-revision/decision/",
+        assignments.second_review_record,
+        name="second_review_record",
+    ),
 ]

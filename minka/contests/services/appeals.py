@@ -1,7 +1,11 @@
 """Appeals: a municipality's officials appeal a decision on their means of verification
 within the edition's window after a publication; a coordinator accepts (the evidence is
 approved by a new, audited review) or rejects it. The scores change only when the
-coordinator publishes the next version, which shows what changed."""
+coordinator publishes the next version, which shows what changed.
+
+When the decision is disputed the coordinator may first ask a second evaluator (not the
+one who decided, never of their own territory) for an opinion, recorded on the appeal;
+the coordinator's resolution stays the final word."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from minka.accounts.permissions import roles_of
 from minka.contests.calendar import deadline_passed
 from minka.contests.models import (
     Appeal,
@@ -25,7 +30,7 @@ from minka.contests.models import (
     Registration,
     ScoreVersion,
 )
-from minka.contests.selectors import municipalities_of, score_version_latest
+from minka.contests.selectors import municipalities_of, own_territory, score_version_latest
 from minka.contests.services.common import audit_record, require_coordinator
 
 
@@ -181,6 +186,101 @@ def appeal_resolve(
         before={"status": AppealStatus.OPEN.value},
         after={"status": appeal.status},
         reason=resolution,
+        at=now,
+    )
+    return appeal
+
+
+@transaction.atomic
+def appeal_second_review_request(
+    *, appeal: Appeal, evaluator: Any, user: Any, now: datetime | None = None
+) -> Appeal:
+    """A coordinator asks a second evaluator to review the appealed decision. Only while
+    the appeal is open and no second decision has been given (asking again names another
+    evaluator, logged with the one replaced); the second evaluator must be an evaluator,
+    not the one who made the decision appealed, and not of the municipality's territory."""
+    now = now or timezone.now()
+    edition = appeal.registration.edition
+    require_coordinator(user, edition)
+    appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    if appeal.status != AppealStatus.OPEN:
+        raise ValidationError(_("The appeal has been resolved already."))
+    if appeal.second_decision:
+        raise ValidationError(_("The second reviewer has decided already."))
+    if "evaluator" not in roles_of(evaluator):
+        raise ValidationError(
+            _("%(user)s is not an evaluator.") % {"user": evaluator.get_username()}
+        )
+    evidence = Evidence.objects.filter(
+        registration=appeal.registration, cut=appeal.cut, criterion=appeal.criterion
+    ).first()
+    if evidence is not None and evidence.reviewed_by_id == evaluator.pk:
+        raise ValidationError(
+            _("%(user)s made the decision appealed: ask another evaluator.")
+            % {"user": evaluator.get_username()}
+        )
+    if own_territory(evaluator, appeal.registration):
+        raise ValidationError(
+            _("%(user)s cannot evaluate %(name)s: it is their own territory.")
+            % {"user": evaluator.get_username(), "name": appeal.registration.municipality.name}
+        )
+    before = {
+        "second_reviewer": appeal.second_reviewer.get_username() if appeal.second_reviewer else None
+    }
+    appeal.second_reviewer = evaluator
+    appeal.second_requested_at = now
+    appeal.save(update_fields=["second_reviewer", "second_requested_at"])
+    audit_record(
+        edition=edition,
+        actor=user,
+        action="appeal_second_review_request",
+        obj=appeal,
+        before=before,
+        after={"second_reviewer": evaluator.get_username()},
+        at=now,
+    )
+    return appeal
+
+
+@transaction.atomic
+def appeal_second_review_record(
+    *,
+    appeal: Appeal,
+    user: Any,
+    decision: str,
+    reason: str,
+    now: datetime | None = None,
+) -> Appeal:
+    """The second evaluator's opinion on the appealed decision: approve the means of
+    verification or uphold the decision, with a reason. Only the evaluator asked, once,
+    while the appeal is open. It changes no evidence and no score: the coordinator reads
+    it and resolves the appeal (`appeal_resolve`)."""
+    now = now or timezone.now()
+    edition = appeal.registration.edition
+    appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    if appeal.second_reviewer_id is None or appeal.second_reviewer_id != getattr(user, "pk", None):
+        raise PermissionDenied(_("The second review of this appeal was not asked of you."))
+    if appeal.status != AppealStatus.OPEN:
+        raise ValidationError(_("The appeal has been resolved already."))
+    if appeal.second_decision:
+        raise ValidationError(_("The second reviewer has decided already."))
+    if decision not in (EvidenceStatus.APPROVED, EvidenceStatus.REJECTED):
+        raise ValidationError(_("Approve the means of verification or uphold the decision."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for your decision."))
+    appeal.second_decision = decision
+    appeal.second_reason = reason
+    appeal.second_decided_at = now
+    appeal.save(update_fields=["second_decision", "second_reason", "second_decided_at"])
+    audit_record(
+        edition=edition,
+        actor=user,
+        action="appeal_second_review",
+        obj=appeal,
+        before={"second_decision": ""},
+        after={"second_decision": decision},
+        reason=reason,
         at=now,
     )
     return appeal

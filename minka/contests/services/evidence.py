@@ -1,5 +1,7 @@
 """Writes of the means of verification: uploads (added, never replaced), reads checked
-against their SHA-256, and the evaluators' review."""
+against their SHA-256, the evaluators' review (an observation is mailed to the
+municipality once the decision is committed) and who reviews what (evaluator
+assignments)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import hashlib
 import zoneinfo
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,15 +24,25 @@ from minka.contests.engine.files import rules_parse
 from minka.contests.file_checks import EXTENSIONS, FileKind, FileRefused, file_check
 from minka.contests.models import (
     Cut,
+    Edition,
     Evidence,
     EvidenceFile,
     EvidenceStatus,
     Registration,
     RegistrationStatus,
+    ReviewerAssignment,
 )
-from minka.contests.selectors import cut_published, evidence_window_open, own_territory
-from minka.contests.services.common import audit_record
+from minka.contests.notices import observation_notice
+from minka.contests.selectors import (
+    cut_published,
+    edition_rules,
+    evidence_assigned,
+    evidence_window_open,
+    own_territory,
+)
+from minka.contests.services.common import audit_record, require_coordinator
 from minka.contests.services.editions import file_refusal
+from minka.territories.models import Institution
 
 EVIDENCE_KINDS = (FileKind.PDF, FileKind.PNG, FileKind.JPEG, FileKind.XLSX)
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
@@ -178,15 +191,20 @@ def evidence_review(
 ) -> Evidence:
     """An evaluator approves, observes (with a reason and a reply deadline of the cut's
     reply days) or rejects (with a reason) a means of verification. Only evaluators
-    review, and never where any of their roles sits (their own territory). Once the cut's
+    review, never where any of their roles sits (their own territory) and, when the
+    edition assigns evaluators, only what their assignments cover. Once the cut's
     scores are published its decisions change only through an appeal (`appeal_resolve`).
-    The reviewer is kept on the evidence: the published explanation names them."""
+    The reviewer is kept on the evidence: the published explanation names them. An
+    observation is mailed to the municipality after the commit (a mail failure is logged
+    and never undoes the decision)."""
     now = now or timezone.now()
     registration = evidence.registration
     if "evaluator" not in roles_of(user):
         raise PermissionDenied(_("Only evaluators review means of verification."))
     if own_territory(user, registration):
         raise PermissionDenied(_("You cannot review your own territory."))
+    if not evidence_assigned(user=user, evidence=evidence):
+        raise PermissionDenied(_("This means of verification is not assigned to you."))
     if decision not in (EvidenceStatus.APPROVED, EvidenceStatus.OBSERVED, EvidenceStatus.REJECTED):
         raise ValidationError(_("Approve, observe or reject."))
     if decision != EvidenceStatus.APPROVED and not reason.strip():
@@ -221,4 +239,101 @@ def evidence_review(
         reason=reason.strip(),
         at=now,
     )
+    if decision == EvidenceStatus.OBSERVED:
+        transaction.on_commit(partial(observation_notice, evidence), robust=True)
     return evidence
+
+
+@transaction.atomic
+def reviewer_assign(
+    *,
+    edition: Edition,
+    evaluator: Any,
+    user: Any,
+    component: str = "",
+    municipality: Institution | None = None,
+    now: datetime | None = None,
+) -> ReviewerAssignment:
+    """A coordinator assigns an evaluator a component of the rules, a registered
+    municipality, or a component in one municipality. Refused for someone who is not an
+    evaluator, a component the rules do not have, a municipality not registered in the
+    edition, a municipality in the evaluator's own territory (where any of their roles
+    sits), and an assignment that exists already. From the first assignment on, each
+    evaluator of the edition reviews only what their assignments cover."""
+    now = now or timezone.now()
+    require_coordinator(user, edition)
+    component = component.strip()
+    if "evaluator" not in roles_of(evaluator):
+        raise ValidationError(
+            _("%(user)s is not an evaluator.") % {"user": evaluator.get_username()}
+        )
+    if not component and municipality is None:
+        raise ValidationError(_("Choose a component, a municipality or both."))
+    if component:
+        rules = edition_rules(edition=edition)
+        if rules is None or component not in {c.code for c in rules.components}:
+            raise ValidationError(
+                _("The rules have no component %(component)s.") % {"component": component}
+            )
+    if municipality is not None:
+        registration = edition.registrations.filter(municipality=municipality).first()
+        if registration is None:
+            raise ValidationError(
+                _("%(name)s is not registered in this edition.") % {"name": municipality.name}
+            )
+        if own_territory(evaluator, registration):
+            raise ValidationError(
+                _("%(user)s cannot evaluate %(name)s: it is their own territory.")
+                % {"user": evaluator.get_username(), "name": municipality.name}
+            )
+    if ReviewerAssignment.objects.filter(
+        edition=edition, evaluator=evaluator, component=component, municipality=municipality
+    ).exists():
+        raise ValidationError(_("This assignment exists already."))
+    assignment = ReviewerAssignment.objects.create(
+        edition=edition,
+        evaluator=evaluator,
+        component=component,
+        municipality=municipality,
+        created_by=user,
+        created_at=now,
+    )
+    audit_record(
+        edition=edition,
+        actor=user,
+        action="reviewer_assign",
+        obj=assignment,
+        after=_assignment_facts(assignment),
+        at=now,
+    )
+    return assignment
+
+
+@transaction.atomic
+def reviewer_unassign(
+    *, assignment: ReviewerAssignment, user: Any, now: datetime | None = None
+) -> None:
+    """A coordinator removes an assignment (logged with what it was). Removing the last
+    one of an edition lets every evaluator review everything again (never their own
+    territory)."""
+    now = now or timezone.now()
+    edition = assignment.edition
+    require_coordinator(user, edition)
+    audit_record(
+        edition=edition,
+        actor=user,
+        action="reviewer_unassign",
+        obj=assignment,
+        before=_assignment_facts(assignment),
+        at=now,
+    )
+    assignment.delete()
+
+
+def _assignment_facts(assignment: ReviewerAssignment) -> dict[str, Any]:
+    return {
+        "evaluator": assignment.evaluator.get_username(),
+        "component": assignment.component,
+        "municipality": assignment.municipality.name if assignment.municipality else None,
+        "municipality_id": assignment.municipality_id,
+    }
