@@ -7,8 +7,16 @@ app_name = "contests"
 edition = "<slug:code>/<int:year>/"
 urlpatterns = [
     path("", views.edition_list, name="list"),
+    path("nuevo/", views.contest_create_page, name="contest_create"),
+    path("<slug:code>/nueva-edicion/", views.edition_create_page, name="edition_create"),
     path("archivos/<int:pk>/", views.evidence_file_download, name="evidence_file"),
     path(edition, views.edition_page, name="edition"),
+    path(f"{edition}cronograma/", views.schedule_page, name="schedule"),
+    path(f"{edition}bases/", views.rules_page, name="rules"),
+    path(f"{edition}bases/simular/", views.simulation_page, name="simulation"),
+    path(
+        f"{edition}abrir-inscripcion/", views.registration_open_page, name="registration_open"
+    ),
     path(f"{edition}inscripcion/", views.registration_page, name="register"),
     path(f"{edition}inscripciones/", views.registrations_page, name="registrations"),
     path(

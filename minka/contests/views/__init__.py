@@ -1,5 +1,7 @@
 """The seal contest's pages (a package since it passed ~600 lines): set-up, registration,
-evidence and review in `editions`; scores, results, downloads and appeals in `results`."""
+evidence and review in `editions`; scores, results, downloads and appeals in `results`;
+the coordinator's set-up before registration (contest, edition, calendar and cuts, rules,
+simulation, opening registration) in `setup`."""
 
 from minka.contests.views.editions import (
     audit_page,
@@ -25,19 +27,30 @@ from minka.contests.views.results import (
     results_pdf,
     scores_publish_page,
 )
+from minka.contests.views.setup import (
+    contest_create_page,
+    edition_create_page,
+    registration_open_page,
+    rules_page,
+    schedule_page,
+    simulation_page,
+)
 
 __all__ = [
     "appeal_resolve_page",
     "appeals_page",
     "audit_page",
     "checklist_page",
+    "contest_create_page",
     "council_act_download",
     "cut_freeze_page",
+    "edition_create_page",
     "edition_list",
     "edition_page",
     "evidence_file_download",
     "evidence_review_page",
     "evidence_upload_page",
+    "registration_open_page",
     "registration_page",
     "registration_review_page",
     "registrations_page",
@@ -46,5 +59,8 @@ __all__ = [
     "results_page",
     "results_pdf",
     "review_queue_page",
+    "rules_page",
+    "schedule_page",
     "scores_publish_page",
+    "simulation_page",
 ]
