@@ -287,7 +287,7 @@ def test_a_cut_whose_deadline_passed_is_read_only_with_the_reason(coordinator, e
     page = coordinator.get(url("schedule", edition))
     row = page.context["cut_rows"][0]
     assert row.form is None
-    assert "deadline has passed" in row.fixed_because
+    assert "plazo de entrega de evidencias venció" in row.fixed_because
     assert "Corte pasado" in page.content.decode()
 
     response = coordinator.post(
@@ -308,7 +308,7 @@ def test_a_cut_whose_readings_are_frozen_is_read_only(coordinator, edition, pers
     Cut.objects.filter(pk=cut.pk).update(readings_frozen_at=timezone.now())
 
     row = coordinator.get(url("schedule", edition)).context["cut_rows"][0]
-    assert row.form is None and "readings are frozen" in row.fixed_because
+    assert row.form is None and "lecturas de indicadores están congeladas" in row.fixed_because
 
 
 # --- the rules ----------------------------------------------------------------------------
@@ -395,7 +395,7 @@ def test_opening_registration_freezes_the_rules(coordinator, scheduled, client):
     coordinator.post(url("rules", scheduled), {"text": rules_for_edition(), "note": "v1"})
     edition_page = coordinator.get(url("edition", scheduled)).content.decode()
     assert url("registration_open", scheduled) in edition_page
-    assert "freezes the latest version of the rules" in edition_page
+    assert "congela la última versión de las bases" in edition_page
 
     response = coordinator.post(url("registration_open", scheduled))
 
@@ -407,7 +407,7 @@ def test_opening_registration_freezes_the_rules(coordinator, scheduled, client):
     )
     # No new version once frozen: the page says so, a post is refused with the reason.
     page = coordinator.get(url("rules", scheduled))
-    assert "no new version can be saved" in page.content.decode()
+    assert "no se puede guardar una nueva versión" in page.content.decode()
     refused = coordinator.post(url("rules", scheduled), {"text": rules_for_edition()})
     assert refused.status_code == 400
     assert "las bases están congeladas" in refused.content.decode()
