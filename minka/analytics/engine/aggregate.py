@@ -116,6 +116,21 @@ def fact_dims_register(con: duckdb.DuckDBPyConnection) -> None:
         FROM combo_map""")
 
 
+def element_values_drop(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop `element_final` and the aggregate tables under it.
+
+    Called once a batch's indicator values are computed: the derived figures and the
+    write that follow need the memory more (a national batch's aggregates are hundreds of
+    MB), and the next batch builds its own."""
+    tables = con.execute("""SELECT table_name FROM duckdb_tables()
+        WHERE temporary AND (table_name LIKE 'agg\\_%' ESCAPE '\\'
+                             OR table_name = 'continued_period')""").fetchall()
+    for view in ("element_final", "element_value"):
+        con.execute(f"DROP VIEW IF EXISTS {view}")
+    for (table,) in tables:
+        con.execute(f"DROP TABLE {table}")
+
+
 def _view(con: duckdb.DuckDBPyConnection, name: str, parts: list[str]) -> None:
     body = "\nUNION ALL\n".join(parts) if parts else (
         "SELECT NULL::INTEGER AS element_id, NULL::BIGINT AS territory_id, "

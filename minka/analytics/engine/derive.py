@@ -64,7 +64,14 @@ from minka.analytics.engine.dimensions import (
 from minka.analytics.engine.model import Polarity, Status
 from minka.analytics.engine.periods import Period, PeriodError, period_parse
 
-__all__ = ["TREND_MINIMUM", "TREND_WINDOW", "derive_compute", "derive_tables_register"]
+__all__ = [
+    "TREND_MINIMUM",
+    "TREND_WINDOW",
+    "derive_compute",
+    "derive_release",
+    "derive_tables_register",
+    "derived_rows_in_order",
+]
 
 RESULT_ORDER = "indicator_id, period_key, breakdown_id, territory_id"
 """How the store's rows are clustered: a page's query (one indicator, a few periods, one
@@ -174,19 +181,19 @@ def derive_compute(
     (`derive_series`), so the view reads one relation (`derive_rows`) with no join of two
     batch-sized tables; completeness, targets and base values are small tables joined at
     the end, and joins that no indicator needs are left out. Read the view inside
-    `derived_rows_in_order`, or the rows lose their order.
+    `derived_rows_in_order`, or the rows lose their order; then `derive_release`.
     """
-    higher = {dims.indicator_id[c] for c, i in dims.indicators.items()
-              if i.polarity is Polarity.HIGHER_IS_BETTER}
     # The rows to write, sorted once (RESULT_ORDER) before any figure is added: the store is
     # then clustered by indicator, period and breakdown (zone maps).
     rows = sql_run(con, f"SELECT * FROM {values} ORDER BY {RESULT_ORDER}").to_arrow_table()
-    # Change, trend and rank in numpy (`derive_series`), aligned with the sorted rows: one
-    # relation for the final assembly, no join of two batch-sized tables on four keys.
+    higher = {dims.indicator_id[c] for c, i in dims.indicators.items()
+              if i.polarity is Polarity.HIGHER_IS_BETTER}
+    tree = _territory_tree(con)
     with step_traced(f"numpy series_figures ({rows.num_rows} rows)"):
-        figures = series_figures(Rows.from_arrow(rows), _territory_tree(con), higher)
+        figures = series_figures(Rows.from_arrow(rows), tree, higher)
     for name, column in figures.items():
         rows = rows.append_column(name, column)
+    del figures
     arrow_table(con, "derive_rows", rows)
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_reported AS
         SELECT v.indicator_id, t.parent_id AS territory_id, v.period_key, v.breakdown_id,
@@ -308,6 +315,12 @@ def _territory_tree(con: duckdb.DuckDBPyConnection) -> TerritoryTree:
         (np.asarray(invalid.column("territory_id").to_numpy(), dtype=np.int64),
          np.asarray(invalid.column("period_key").to_numpy(), dtype=np.int64)),
     )
+
+
+def derive_release(con: duckdb.DuckDBPyConnection) -> None:
+    """Let go of the batch's rows (`derive_rows`, Arrow held by the connection) once its
+    view is written: the next batch's aggregation needs the memory more."""
+    con.unregister("derive_rows")
 
 
 @contextlib.contextmanager

@@ -38,7 +38,7 @@ import itertools
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +59,7 @@ _PERIOD_SPAN = 1 << 24
 into one integer."""
 
 Ints = npt.NDArray[np.int64]
+Int32s = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 _Array = TypeVar("_Array", Ints, Floats, Bools)
@@ -93,28 +94,29 @@ class TerritoryTree:
 
 @dataclass(frozen=True)
 class Rows:
-    """The columns the figures read, one entry per row of the batch (in RESULT_ORDER)."""
+    """The columns the figures read, one entry per row of the batch (in RESULT_ORDER), in
+    their narrowest types (a national batch has millions of rows)."""
 
-    indicator_id: Ints
+    indicator_id: Int32s
     territory_id: Ints
-    period_key: Ints
-    breakdown_id: Ints
+    period_key: Int32s
+    breakdown_id: Int32s
     value: Floats  # NaN where NULL (values are finite or NULL)
     has_value: Bools
     from_successors: Bools  # NULL counts as True: such a row is never ranked
 
     @classmethod
     def from_arrow(cls, table: pa.Table) -> Rows:
-        def ints(name: str) -> Ints:
-            return np.asarray(table.column(name).to_numpy(), dtype=np.int64)
+        def int32s(name: str) -> Int32s:
+            return np.asarray(table.column(name).to_numpy(), dtype=np.int32)
 
         value = table.column("value")
         continued = table.column("from_successors").fill_null(True)
         return cls(
-            indicator_id=ints("indicator_id"),
-            territory_id=ints("territory_id"),
-            period_key=ints("period_key"),
-            breakdown_id=ints("breakdown_id"),
+            indicator_id=int32s("indicator_id"),
+            territory_id=np.asarray(table.column("territory_id").to_numpy(), dtype=np.int64),
+            period_key=int32s("period_key"),
+            breakdown_id=int32s("breakdown_id"),
             value=np.asarray(value.to_numpy(), dtype=np.float64),
             has_value=np.asarray(value.is_valid().to_numpy(), dtype=bool),
             from_successors=np.asarray(continued.to_numpy(), dtype=bool),
@@ -138,12 +140,12 @@ def series_figures(rows: Rows, tree: TerritoryTree, higher: Collection[int]
     # on a 2-core machine they run side by side.
     with ThreadPoolExecutor(max_workers=1) as pool:
         ranks = pool.submit(_ranks, rows, tree, where, known, higher)
-        figures = _series(rows, where, known)
+        figures = _series(rows, len(tree.ids) + 1, where, known)
         figures.update(ranks.result())
     return figures
 
 
-def _runs(*keys: Ints) -> Ints:
+def _runs(*keys: npt.NDArray[np.integer[Any]]) -> Ints:
     """0-based run numbers of consecutive equal key tuples."""
     count = len(keys[0])
     starts = np.zeros(count, dtype=bool)
@@ -161,48 +163,47 @@ def _lag(values: _Array, k: int) -> _Array:
     return out
 
 
-def _series(rows: Rows, where: Ints, known: Bools) -> dict[str, pa.Array]:
-    """change_previous and trend_slope in the rows' order."""
+def _series(rows: Rows, codes: int, where: Ints, known: Bools) -> dict[str, pa.Array]:
+    """change_previous and trend_slope in the rows' order (`codes`: territory codes)."""
     count = len(rows.indicator_id)
     # Series order: (indicator, territory, breakdown, period). The rows come sorted by
     # (indicator, period, breakdown, territory), so a stable sort on (indicator, territory,
-    # breakdown) leaves each series' periods in order. Unknown territories share a code:
+    # breakdown) leaves each series' periods in order. Unknown territories share code 0:
     # their rows are dropped at the end and never reach a known territory's partition.
-    indicator = _runs(rows.indicator_id)
     territory = np.where(known, where + 1, 0)
-    territories = len(known) + 1
+    indicators = int(rows.indicator_id.max()) + 1 if count else 1
     breakdowns = int(rows.breakdown_id.max()) + 1 if count else 1
-    indicators = int(indicator[-1]) + 1 if count else 1
-    if indicators * territories * breakdowns < (1 << 62):
-        partition = indicator * territories + territory
-        order = np.argsort(partition * breakdowns + rows.breakdown_id, kind="stable")
-        part = partition[order]
-    else:  # pragma: no cover - needs more keys than a batch has rows
-        order = np.lexsort((rows.breakdown_id, territory, indicator))
-        part = _runs(indicator[order], territory[order])
-    position = rows.breakdown_id[order] * SERIES_STRIDE + rows.period_key[order]
-    value = rows.value[order]
-    has_value = rows.has_value[order] & known[order]
+    smallest = min(int(rows.indicator_id.min()), int(rows.breakdown_id.min())) if count else 0
+    if smallest >= 0 and indicators * codes * breakdowns < (1 << 62):
+        key = (rows.indicator_id.astype(np.int64) * codes + territory) * breakdowns
+        key += rows.breakdown_id
+        order = np.argsort(key, kind="stable")
+        part = key[order]
+        del key
+        part //= breakdowns  # the (indicator, territory) partition
+    else:  # pragma: no cover - ids beyond any catalogue
+        order = np.lexsort((rows.breakdown_id, territory, rows.indicator_id))
+        part = _runs(rows.indicator_id[order], territory[order])
+    del territory
 
     change, slope = np.empty(count), np.empty(count)
-    change_valid, slope_valid = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
+    change_null, slope_null = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
     lookback = TREND_WINDOW - 1
     for start in range(0, count, CHUNK_ROWS):
         # Each row reads at most `lookback` rows before it: a chunk starts that much early.
         low, stop = max(start - lookback, 0), min(start + CHUNK_ROWS, count)
-        figures = _series_chunk(part[low:stop], position[low:stop], value[low:stop],
-                                has_value[low:stop])
-        for out, chunk in zip((change, change_valid, slope, slope_valid), figures,
-                              strict=True):
-            out[start:stop] = chunk[start - low:]
-    # Back to the rows' order (a scatter: out[order[i]] = sorted[i]).
-    change_back, slope_back = np.empty(count), np.empty(count)
-    change_mask, slope_mask = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
-    change_back[order], slope_back[order] = change, slope
-    change_mask[order], slope_mask[order] = ~change_valid, ~slope_valid
+        chosen = order[low:stop]
+        position = rows.breakdown_id[chosen].astype(np.int64) * SERIES_STRIDE
+        position += rows.period_key[chosen]
+        has_value = rows.has_value[chosen] & known[chosen]
+        figures = _series_chunk(part[low:stop], position, rows.value[chosen], has_value)
+        # Back to the rows' order: a scatter through the sort's permutation.
+        skip, back = start - low, chosen[start - low:]
+        change[back], slope[back] = figures[0][skip:], figures[2][skip:]
+        change_null[back], slope_null[back] = ~figures[1][skip:], ~figures[3][skip:]
     return {
-        "change_previous": pa.array(change_back, mask=change_mask),
-        "trend_slope": pa.array(slope_back, mask=slope_mask),
+        "change_previous": pa.array(change, mask=change_null),
+        "trend_slope": pa.array(slope, mask=slope_null),
     }
 
 
@@ -249,28 +250,33 @@ def _ranks(rows: Rows, tree: TerritoryTree, where: Ints, known: Bools,
         pair = where * _PERIOD_SPAN + rows.period_key
         found = np.minimum(np.searchsorted(tree.invalid, pair), len(tree.invalid) - 1)
         eligible &= tree.invalid[found] != pair
+        del pair, found
     # Siblings: (indicator, period, breakdown) is a run of the rows' order (a slice); the
-    # parent code splits it. Slices are ranked a chunk of whole slices at a time.
-    slice_ = _runs(rows.indicator_id, rows.period_key, rows.breakdown_id)
-    parent = tree.parents[where] if len(tree.ids) else np.zeros(count, dtype=np.int64)
-    parents = int(tree.parents.max()) + 1 if len(tree.ids) else 1
-    signed = np.where(np.isin(rows.indicator_id, list(higher)), -rows.value, rows.value)
-    rank = np.zeros(count, dtype=np.int32)
-    rank_of = np.zeros(count, dtype=np.int32)
-    # Chunks of whole slices: each starts at the first slice starting at or after a
-    # multiple of CHUNK_ROWS.
-    slice_starts = np.flatnonzero(np.diff(slice_, prepend=-1))
+    # parent code splits it. Slices are ranked a chunk of whole slices at a time, each
+    # chunk starting at the first slice that starts at or after a multiple of CHUNK_ROWS.
+    first = np.zeros(count, dtype=bool)  # the first row of each slice
+    first[:1] = True
+    for key in (rows.indicator_id, rows.period_key, rows.breakdown_id):
+        first[1:] |= key[1:] != key[:-1]
+    slice_starts = np.flatnonzero(first)
     chunk_starts = np.searchsorted(slice_starts, np.arange(0, count, CHUNK_ROWS))
     bounds = np.unique(np.append(
         slice_starts[chunk_starts[chunk_starts < len(slice_starts)]], count))
+    parents = int(tree.parents.max()) + 1 if len(tree.ids) else 1
+    higher_ids = np.array(sorted(higher), dtype=np.int64)
+    rank = np.zeros(count, dtype=np.int32)
+    rank_of = np.zeros(count, dtype=np.int32)
     for low, stop in itertools.pairwise(bounds):
         chosen = low + np.flatnonzero(eligible[low:stop])
         if not len(chosen):
             continue
-        # < rows × territories: no overflow.
-        group = (slice_[chosen] - slice_[low]) * parents + parent[chosen]
-        order = np.lexsort((signed[chosen], group))
-        ranks, sizes = _ranks_sorted(group[order], signed[chosen][order])
+        slice_ = np.cumsum(first[low:stop])[chosen - low]
+        parent = tree.parents[where[chosen]] if len(tree.ids) else np.zeros(len(chosen), int)
+        value = rows.value[chosen]
+        signed = np.where(np.isin(rows.indicator_id[chosen], higher_ids), -value, value)
+        group = slice_ * parents + parent  # < rows × territories: no overflow
+        order = np.lexsort((signed, group))
+        ranks, sizes = _ranks_sorted(group[order], signed[order])
         rank[chosen[order]] = ranks
         rank_of[chosen[order]] = sizes
     return {"rank": pa.array(rank, mask=~eligible), "rank_of": pa.array(rank_of, mask=~eligible)}

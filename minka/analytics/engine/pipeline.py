@@ -19,9 +19,14 @@ from collections.abc import Collection, Sequence
 import duckdb
 import pyarrow as pa
 
-from minka.analytics.engine.aggregate import element_values_compute, elements_needed
+from minka.analytics.engine.aggregate import (
+    element_values_compute,
+    element_values_drop,
+    elements_needed,
+)
 from minka.analytics.engine.derive import (
     derive_compute,
+    derive_release,
     derive_tables_register,
     derived_rows_in_order,
 )
@@ -185,6 +190,7 @@ def results_compute(
         for code in batch:
             indicator_values_insert(con, dims, code, target="indicator_value",
                                     scope=value_scope, territories=value_territories)
+        element_values_drop(con)
         # Offsets can put a row in a period no fact has (formulas with offsets only): give
         # those periods keys too.
         new_keys = [row[0] for row in con.execute(
@@ -206,10 +212,16 @@ def results_compute(
                 SELECT * FROM {stored_values} WHERE indicator_id IN ({ids})""")
             values = "indicator_value_all"
         derive_compute(con, dims, values=values, scope=derive_scope)
-        with derived_rows_in_order(con):
-            row = sql_run(con, f"INSERT INTO {target} {result_rows_sql()}").fetchone()
-        written += int(row[0]) if row else 0
+        written += _rows_write(con, "indicator_derived", target)
+        derive_release(con)
     return written
+
+
+def _rows_write(con: duckdb.DuckDBPyConnection, source: str, target: str) -> int:
+    """Append the rows of the view `source` (`derive_view_create`) to `target`, in order."""
+    with derived_rows_in_order(con):
+        row = sql_run(con, f"INSERT INTO {target} {result_rows_sql(source)}").fetchone()
+    return int(row[0]) if row else 0
 
 
 def result_rows_sql(source: str = "indicator_derived") -> str:
