@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from minka.accounts.models import Role, User
 from minka.accounts.services import role_assign, user_create
+from minka.analytics.services import analytics_refresh
 from minka.demo.contests import demo_contest_publish, demo_contest_seed
 from minka.demo.indicators import INDICATOR_DATA, demo_indicators_seed
 from minka.demo.scorecards import demo_scorecards_seed
@@ -133,18 +133,13 @@ def _analytics_refresh(*, full: bool) -> str:
     when the store is missing or the catalogue changed: a second `make demo` then costs
     seconds instead of a full recomputation of the same figures.
     """
-    try:
-        from minka.analytics.services import analytics_refresh
-    except ImportError as exc:  # the adapter or the engine is not in this tree yet
-        return _("Analytics not computed: %(error)s.") % {"error": exc}
     started = time.monotonic()
-    stats: Any = analytics_refresh(full=full)
-    mode = getattr(stats, "mode", "full" if full else "incremental")
+    stats = analytics_refresh(full=full)
     return _(
         "Analytics (%(mode)s): %(facts)s data values, %(results)s results computed in "
         "%(seconds).1f s."
-    ) % {"mode": _("full refresh") if mode == "full" else _("incremental refresh"),
-         "facts": getattr(stats, "facts", None), "results": getattr(stats, "results", None),
+    ) % {"mode": _("full refresh") if stats.mode == "full" else _("incremental refresh"),
+         "facts": stats.facts, "results": stats.results,
          "seconds": time.monotonic() - started}
 
 

@@ -111,16 +111,16 @@ def test_seed_demo_prints_the_logins_and_computes_the_analytics(tmp_path, monkey
 def test_a_re_seed_that_writes_nothing_refreshes_the_analytics_incrementally(
     tmp_path, monkeypatch
 ):
-    from minka.analytics import services as analytics
+    from minka.demo import services as demo_services
 
     calls: list[bool] = []
-    real = analytics.analytics_refresh
+    real = demo_services.analytics_refresh
 
     def recorded(*, full: bool = False):
         calls.append(full)
         return real(full=full)
 
-    monkeypatch.setattr(analytics, "analytics_refresh", recorded)
+    monkeypatch.setattr(demo_services, "analytics_refresh", recorded)
     small = _small_file(tmp_path / "small.json")
     first = demo_seed(shared_data=tmp_path / "absent", indicators=small)
     second = demo_seed(shared_data=tmp_path / "absent", indicators=small)
