@@ -195,15 +195,6 @@ def derive_compute(
         rows = rows.append_column(name, column)
     del figures
     arrow_table(con, "derive_rows", rows)
-    sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_reported AS
-        SELECT v.indicator_id, t.parent_id AS territory_id, v.period_key, v.breakdown_id,
-            count(*) AS reported
-        FROM {values} v
-        JOIN dim_territory t ON t.territory_id = v.territory_id
-        ANTI JOIN territory_invalid x ON x.territory_id = v.territory_id
-            AND x.period_key = v.period_key
-        WHERE NOT v.from_successors AND t.parent_id IS NOT NULL
-        GROUP BY ALL""")
     in_scope = ("" if scope is None else
                 f"SEMI JOIN {scope} sc ON sc.indicator_id = b.indicator_id "
                 f"AND sc.period_key = b.period_key AND sc.territory_id = b.territory_id")
@@ -262,15 +253,12 @@ def derive_compute(
     sql_run(con, f"""CREATE OR REPLACE TEMP VIEW {target} AS
         WITH figures AS (
             SELECT b.*, t.has_children,
-                r.reported, x.expected, i.higher_is_better, i.tolerance,
+                x.expected, i.higher_is_better, i.tolerance,
                 {target_columns}, {base_column}
             FROM derive_rows b
             {in_scope}
             JOIN dim_territory t ON t.territory_id = b.territory_id
             JOIN dim_indicator i ON i.indicator_id = b.indicator_id
-            LEFT JOIN derive_reported r ON r.indicator_id = b.indicator_id
-                AND r.territory_id = b.territory_id AND r.period_key = b.period_key
-                AND r.breakdown_id = b.breakdown_id
             LEFT JOIN expected_children x ON x.territory_id = b.territory_id
                 AND x.period_key = b.period_key
             {target_join}

@@ -1,4 +1,4 @@
-"""The figures of a row that read other rows: change, trend slope, rank — in numpy.
+"""The figures of a row that read other rows: change, trend, rank, children — in numpy.
 
 `derive.py` computes them for the rows of one batch, which it hands over as Arrow columns
 sorted in `derive.RESULT_ORDER` (indicator, period, breakdown, territory); the figures come
@@ -27,7 +27,10 @@ The semantics are those of the SQL this replaces, bit for bit:
 - `rank` among siblings (same indicator, parent, period and breakdown; roots among roots)
   that are eligible (territory valid in the period, not continued from successors, with a
   value); 1 is best by polarity, ties share the smallest rank ("1, 2, 2, 4", −0 ties 0),
-  `rank_of` counts the eligible siblings. NULL for rows that are not eligible.
+  `rank_of` counts the eligible siblings. NULL for rows that are not eligible;
+- `reported`: the rows of the territory's direct children in the same indicator, period
+  and breakdown whose territory is valid in the period and that are not continued from
+  successors (0 when none; the view shows it for territories with children).
 
 Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 """
@@ -68,11 +71,13 @@ _Array = TypeVar("_Array", Ints, Floats, Bools)
 @dataclass(frozen=True)
 class TerritoryTree:
     """The territories as arrays: `ids` sorted, `parents[i]` a code for the parent of
-    `ids[i]` (0 for a root, equal codes for equal parents), `invalid` the sorted packed
-    (territory position, period key) pairs in which a territory does not exist."""
+    `ids[i]` (0 for a root, equal codes for equal parents), `parent_positions[i]` the
+    parent's position in `ids` (−1 for a root), `invalid` the sorted packed (territory
+    position, period key) pairs in which a territory does not exist."""
 
     ids: Ints
     parents: Ints
+    parent_positions: Ints
     invalid: Ints
 
     @classmethod
@@ -85,11 +90,15 @@ class TerritoryTree:
         raw = np.asarray(parent.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
         _, dense = np.unique(raw, return_inverse=True)
         parents = np.where(has_parent, dense.astype(np.int64) + 1, 0)
+        found = np.minimum(np.searchsorted(ids, raw), max(len(ids) - 1, 0))
+        in_tree = has_parent & (ids[found] == raw) if len(ids) else has_parent
+        parent_positions = np.where(in_tree, found, -1).astype(np.int64)
         invalid_ids, invalid_periods = invalid_pairs
         position = np.searchsorted(ids, invalid_ids)
         invalid = np.sort(position.astype(np.int64) * _PERIOD_SPAN
                           + np.asarray(invalid_periods, dtype=np.int64))
-        return cls(ids=ids, parents=parents, invalid=invalid)
+        return cls(ids=ids, parents=parents, parent_positions=parent_positions,
+                   invalid=invalid)
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,8 @@ class Rows:
 
 def series_figures(rows: Rows, tree: TerritoryTree, higher: Collection[int]
                    ) -> dict[str, pa.Array]:
-    """change_previous, trend_slope, rank and rank_of for every row, aligned with `rows`.
+    """change_previous, trend_slope, rank, rank_of and reported (children counted) for every
+    row, aligned with `rows`.
 
     Rows of territories outside the tree get NULLs (the final assembly drops them).
     `higher`: the ids of the indicators where a higher value is better.
@@ -139,7 +149,7 @@ def series_figures(rows: Rows, tree: TerritoryTree, higher: Collection[int]
     # The two halves are independent and numpy releases the GIL in its loops and sorts:
     # on a 2-core machine they run side by side.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        ranks = pool.submit(_ranks, rows, tree, where, known, higher)
+        ranks = pool.submit(_siblings, rows, tree, where, known, higher)
         figures = _series(rows, len(tree.ids) + 1, where, known)
         figures.update(ranks.result())
     return figures
@@ -241,16 +251,22 @@ def _series_chunk(part: Ints, position: Ints, value: Floats, has_value: Bools
     return change, change_valid, slope, has_value & (n >= TREND_MINIMUM)
 
 
-def _ranks(rows: Rows, tree: TerritoryTree, where: Ints, known: Bools,
-           higher: Collection[int]) -> dict[str, pa.Array]:
-    """rank and rank_of in the rows' order."""
+def _siblings(rows: Rows, tree: TerritoryTree, where: Ints, known: Bools,
+              higher: Collection[int]) -> dict[str, pa.Array]:
+    """rank and rank_of, and reported (children counted), in the rows' order.
+
+    A row counts for its parent's `reported` (same indicator, period and breakdown) when its
+    territory is valid in the period and it is not continued from successors, with or
+    without a value; it is also ranked when it has a value.
+    """
     count = len(rows.indicator_id)
-    eligible = known & rows.has_value & ~rows.from_successors
+    counted = known & ~rows.from_successors
     if len(tree.invalid):
         pair = where * _PERIOD_SPAN + rows.period_key
         found = np.minimum(np.searchsorted(tree.invalid, pair), len(tree.invalid) - 1)
-        eligible &= tree.invalid[found] != pair
+        counted &= tree.invalid[found] != pair
         del pair, found
+    eligible = counted & rows.has_value
     # Siblings: (indicator, period, breakdown) is a run of the rows' order (a slice); the
     # parent code splits it. Slices are ranked a chunk of whole slices at a time, each
     # chunk starting at the first slice that starts at or after a multiple of CHUNK_ROWS.
@@ -263,23 +279,40 @@ def _ranks(rows: Rows, tree: TerritoryTree, where: Ints, known: Bools,
     bounds = np.unique(np.append(
         slice_starts[chunk_starts[chunk_starts < len(slice_starts)]], count))
     parents = int(tree.parents.max()) + 1 if len(tree.ids) else 1
+    places = len(tree.ids) + 1
     higher_ids = np.array(sorted(higher), dtype=np.int64)
     rank = np.zeros(count, dtype=np.int32)
     rank_of = np.zeros(count, dtype=np.int32)
+    reported = np.zeros(count, dtype=np.int32)
     for low, stop in itertools.pairwise(bounds):
+        slices = np.cumsum(first[low:stop])  # 1-based slice number within the chunk
+        # reported: children counted per (slice, parent), looked up by (slice, territory).
+        children = np.flatnonzero(counted[low:stop])
+        parent_at = tree.parent_positions[where[low + children]]
+        children, parent_at = children[parent_at >= 0], parent_at[parent_at >= 0]
+        if len(children):
+            keys = slices[children] * places + parent_at
+            unique, counts = np.unique(keys, return_counts=True)
+            own = slices * places + where[low:stop]
+            at = np.minimum(np.searchsorted(unique, own), len(unique) - 1)
+            reported[low:stop] = np.where((unique[at] == own) & known[low:stop],
+                                          counts[at], 0)
         chosen = low + np.flatnonzero(eligible[low:stop])
         if not len(chosen):
             continue
-        slice_ = np.cumsum(first[low:stop])[chosen - low]
         parent = tree.parents[where[chosen]] if len(tree.ids) else np.zeros(len(chosen), int)
         value = rows.value[chosen]
         signed = np.where(np.isin(rows.indicator_id[chosen], higher_ids), -value, value)
-        group = slice_ * parents + parent  # < rows × territories: no overflow
+        group = slices[chosen - low] * parents + parent  # < rows × territories: no overflow
         order = np.lexsort((signed, group))
         ranks, sizes = _ranks_sorted(group[order], signed[order])
         rank[chosen[order]] = ranks
         rank_of[chosen[order]] = sizes
-    return {"rank": pa.array(rank, mask=~eligible), "rank_of": pa.array(rank_of, mask=~eligible)}
+    return {
+        "rank": pa.array(rank, mask=~eligible),
+        "rank_of": pa.array(rank_of, mask=~eligible),
+        "reported": pa.array(reported),
+    }
 
 
 def _ranks_sorted(group: Ints, signed: Floats) -> tuple[Ints, Ints]:

@@ -1,11 +1,12 @@
 """The numpy figures (derive_series.py) against the SQL window statement they replaced.
 
-The reference below is the statement `derive.derive_compute` ran before the figures moved
-to numpy (DuckDB window functions: lags per (indicator, territory), rank per sibling
-group). Random batches — gaps, NULL values, ties, −0, several breakdowns and period types,
-roots, invalid territory-periods, territories outside the tree, rows continued from
-successors — must give the same figures bit for bit, also when the batch is cut into tiny
-chunks (`CHUNK_ROWS`), so that chunk edges cannot change a number.
+The reference below is the SQL `derive.derive_compute` ran before the figures moved to
+numpy (DuckDB window functions: lags per (indicator, territory), rank per sibling group;
+children counted per parent with a GROUP BY). Random batches — gaps, NULL values, ties,
+−0, several breakdowns and period types, roots, invalid territory-periods, territories
+outside the tree, rows continued from successors — must give the same figures bit for bit,
+also when the batch is cut into tiny chunks (`CHUNK_ROWS`), so that chunk edges cannot
+change a number.
 """
 
 from __future__ import annotations
@@ -82,16 +83,28 @@ def _reference_sql() -> str:
                     ORDER BY signed)),
         points AS MATERIALIZED (SELECT {narrow}, rank, rank_of, {points} FROM windows),
         sums AS MATERIALIZED (SELECT {narrow}, rank, rank_of, {sums} FROM points)
-        SELECT indicator_id, territory_id, period_key, breakdown_id,
+        SELECT s.indicator_id, s.territory_id, s.period_key, s.breakdown_id,
             CASE WHEN o1 = position - 1 THEN value - v1 END AS change_previous,
             CASE WHEN value IS NOT NULL AND n >= {TREND_MINIMUM}
                 THEN (n * sxy - sx * sy) / (n * sxx - sx * sx) END AS trend_slope,
-            CAST(rank AS INTEGER) AS rank, CAST(rank_of AS INTEGER) AS rank_of
-        FROM sums"""
+            CAST(rank AS INTEGER) AS rank, CAST(rank_of AS INTEGER) AS rank_of,
+            CAST(coalesce(r.reported, 0) AS INTEGER) AS reported
+        FROM sums s
+        LEFT JOIN (
+            SELECT v.indicator_id, t.parent_id AS territory_id, v.period_key, v.breakdown_id,
+                count(*) AS reported
+            FROM batch v
+            JOIN dim_territory t ON t.territory_id = v.territory_id
+            ANTI JOIN territory_invalid x ON x.territory_id = v.territory_id
+                AND x.period_key = v.period_key
+            WHERE NOT v.from_successors AND t.parent_id IS NOT NULL
+            GROUP BY ALL) r
+            ON r.indicator_id = s.indicator_id AND r.territory_id = s.territory_id
+            AND r.period_key = s.period_key AND r.breakdown_id = s.breakdown_id"""
 
 
 KEYS = ("indicator_id", "territory_id", "period_key", "breakdown_id")
-FIGURES = ("change_previous", "trend_slope", "rank", "rank_of")
+FIGURES = ("change_previous", "trend_slope", "rank", "rank_of", "reported")
 
 TIES = np.array([0.0, -0.0, 1.0, 2.5, -3.0, 1e308, -1e308])
 
