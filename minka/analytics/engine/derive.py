@@ -2,9 +2,9 @@
 
 Computed over indicator values (`indicators.py`), per series = indicator × territory ×
 breakdown × period type, ordered by the period's ordinal. The figures that read other rows
-of the batch (change, trend, rank) are computed in numpy (`derive_series.py`: DuckDB's
-window passes were half of a national refresh); targets, base values and completeness
-are small joins in SQL:
+of the batch (change, trend, rank, children reported) are computed in numpy
+(`derive_series.py`: DuckDB's window passes were half of a national refresh); targets,
+base values and children expected are small joins in SQL:
 
 - `change_previous`: value minus the value of the period just before (same type), when
   both exist;
@@ -177,11 +177,12 @@ def derive_compute(
     (indicator_id, period_key, territory_id), if given, limits the rows output.
 
     Cost matters here (tens of millions of rows): the rows are fetched once, sorted, as
-    Arrow; change, trend and rank are computed in numpy and appended to them as columns
-    (`derive_series`), so the view reads one relation (`derive_rows`) with no join of two
-    batch-sized tables; completeness, targets and base values are small tables joined at
-    the end, and joins that no indicator needs are left out. Read the view inside
-    `derived_rows_in_order`, or the rows lose their order; then `derive_release`.
+    Arrow; change, trend, rank and children reported are computed in numpy and appended to
+    them as columns (`derive_series`), so the view reads one relation (`derive_rows`) with
+    no join of two batch-sized tables; children expected, targets and base values are
+    small tables joined at the end, and joins that no indicator needs are left out. Read
+    the view inside `derived_rows_in_order`, or the rows lose their order; then
+    `derive_release`.
     """
     # The rows to write, sorted once (RESULT_ORDER) before any figure is added: the store is
     # then clustered by indicator, period and breakdown (zone maps).
@@ -193,7 +194,6 @@ def derive_compute(
         figures = series_figures(Rows.from_arrow(rows), tree, higher)
     for name, column in figures.items():
         rows = rows.append_column(name, column)
-    del figures
     arrow_table(con, "derive_rows", rows)
     in_scope = ("" if scope is None else
                 f"SEMI JOIN {scope} sc ON sc.indicator_id = b.indicator_id "
