@@ -236,6 +236,10 @@ def main() -> None:
             thread = threading.Thread(target=run)
             thread.start()
             threads.append(thread)
+            # runserver listens with a backlog of 10: connections opened in the same
+            # millisecond overflow it and are reset before Django sees them. 10 ms apart,
+            # all are open within two seconds and every upload still overlaps the others.
+            time.sleep(0.01)
         for thread in threads:
             thread.join(options.timeout + 30)
         elapsed = time.perf_counter() - started
@@ -276,6 +280,10 @@ def _report(uploads: list[Upload], elapsed: float, options: argparse.Namespace) 
           f"max {latencies[-1]:.2f} s")
     print(f"accepted {len(accepted)}, refused {len(refused)} "
           f"({len(refused_with_reason)} with the deadline message), other {len(other)}")
+    for status in sorted({u.status for u in other}):
+        sample = next(u for u in other if u.status == status)
+        first_line = " ".join(sample.answer.split())[:160]
+        print(f"  status {status}: {sum(u.status == status for u in other)}, e.g. {first_line}")
     for rule, broken in (
         ("none lost (accepted but not stored)", lost),
         ("none corrupted (stored bytes hash as sent)", corrupted),

@@ -59,7 +59,24 @@ def _evidence_criterion(registration: Registration, cut: Cut, criterion: str) ->
         )
 
 
-@transaction.atomic
+def _upload_refusal(evidence: Evidence | None, cut: Cut, now: datetime) -> str | None:
+    """Why an upload is refused at `now` (the deadline, or a review already made)."""
+    if not evidence_window_open(evidence, cut, now):
+        deadline = timezone.localtime(
+            cut.evidence_deadline, zoneinfo.ZoneInfo(cut.edition.time_zone)
+        ).strftime("%d/%m/%Y %H:%M:%S")
+        return _(
+            "The deadline of %(cut)s was %(deadline)s: means of verification can no "
+            "longer be uploaded or changed."
+        ) % {"cut": cut.name, "deadline": deadline}
+    if evidence is not None and evidence.status in (
+        EvidenceStatus.APPROVED,
+        EvidenceStatus.REJECTED,
+    ):
+        return _("This means of verification has been reviewed already.")
+    return None
+
+
 def evidence_upload(
     *,
     registration: Registration,
@@ -77,6 +94,12 @@ def evidence_upload(
     time), for another municipality, for a criterion the rules do not ask, or for a file
     that is not a PDF, image or spreadsheet by its content. Files are only ever added:
     nothing uploaded is replaced or lost. An answered observation goes back to review.
+
+    `now` is the moment the upload arrived, taken first. The files are checked, hashed and
+    written before the database transaction, which then only records them (and checks the
+    deadline and the evidence's status again under the lock): hundreds of uploads at a
+    deadline then hold the database for milliseconds each, not for the seconds it takes
+    to hash and write megabytes. A refused upload's written files are removed.
     """
     now = now or timezone.now()
     if not has_permission(user, Action.CHANGE, registration.municipality):
@@ -86,39 +109,65 @@ def evidence_upload(
     if cut.edition_id != registration.edition_id:
         raise ValidationError(_("The cut is not of this edition."))
     _evidence_criterion(registration, cut, criterion)
+    found = Evidence.objects.filter(registration=registration, cut=cut, criterion=criterion).first()
+    refusal = _upload_refusal(found, cut, now)
+    if refusal:
+        raise ValidationError(refusal)
+    if not files and found is None:
+        raise ValidationError(_("Attach at least one file."))
+    stored: list[tuple[EvidenceFile, str]] = []
+    try:
+        for upload in files:
+            try:
+                result = file_check(upload, allowed=EVIDENCE_KINDS, max_bytes=EVIDENCE_MAX_BYTES)
+            except FileRefused as refused:
+                raise ValidationError(f"{upload.name}: {_evidence_refusal(refused)}") from refused
+            row = EvidenceFile(
+                original_name=(upload.name or "")[:255],
+                sha256=result.sha256,
+                size=result.size,
+                content_type=result.content_type,
+                uploaded_by=user,
+                uploaded_at=now,
+            )
+            row.file.save(f"{result.sha256[:16]}.{EXTENSIONS[result.kind]}", upload, save=False)
+            stored.append((row, result.sha256))
+        return _evidence_record(
+            registration=registration,
+            cut=cut,
+            criterion=criterion,
+            stored=stored,
+            user=user,
+            value=value,
+            comment=comment,
+            now=now,
+        )
+    except BaseException:
+        for row, _sha in stored:
+            row.file.delete(save=False)
+        raise
+
+
+@transaction.atomic
+def _evidence_record(
+    *,
+    registration: Registration,
+    cut: Cut,
+    criterion: str,
+    stored: list[tuple[EvidenceFile, str]],
+    user: Any,
+    value: Decimal | None,
+    comment: str,
+    now: datetime,
+) -> Evidence:
     evidence = (
         Evidence.objects.select_for_update()
         .filter(registration=registration, cut=cut, criterion=criterion)
         .first()
     )
-    if not evidence_window_open(evidence, cut, now):
-        raise ValidationError(
-            _(
-                "The deadline of %(cut)s was %(deadline)s: means of verification can no "
-                "longer be uploaded or changed."
-            )
-            % {
-                "cut": cut.name,
-                "deadline": timezone.localtime(
-                    cut.evidence_deadline, zoneinfo.ZoneInfo(cut.edition.time_zone)
-                ).strftime("%d/%m/%Y %H:%M:%S"),
-            }
-        )
-    if evidence is not None and evidence.status in (
-        EvidenceStatus.APPROVED,
-        EvidenceStatus.REJECTED,
-    ):
-        raise ValidationError(_("This means of verification has been reviewed already."))
-    if not files and evidence is None:
-        raise ValidationError(_("Attach at least one file."))
-    checked = []
-    for upload in files:
-        try:
-            checked.append(
-                (upload, file_check(upload, allowed=EVIDENCE_KINDS, max_bytes=EVIDENCE_MAX_BYTES))
-            )
-        except FileRefused as refused:
-            raise ValidationError(f"{upload.name}: {_evidence_refusal(refused)}") from refused
+    refusal = _upload_refusal(evidence, cut, now)
+    if refusal:
+        raise ValidationError(refusal)
     before = (
         None if evidence is None else {"status": evidence.status, "files": evidence.files.count()}
     )
@@ -130,25 +179,16 @@ def evidence_upload(
     evidence.reply_until = None
     evidence.updated_at = now
     evidence.save()
-    for upload, result in checked:
-        stored = EvidenceFile(
-            evidence=evidence,
-            original_name=(upload.name or "")[:255],
-            sha256=result.sha256,
-            size=result.size,
-            content_type=result.content_type,
-            uploaded_by=user,
-            uploaded_at=now,
-        )
-        stored.file.save(f"{result.sha256[:16]}.{EXTENSIONS[result.kind]}", upload, save=False)
-        stored.save()
+    for row, _sha in stored:
+        row.evidence = evidence
+        row.save()
     audit_record(
         edition=registration.edition,
         actor=user,
         action="evidence_upload",
         obj=evidence,
         before=before,
-        after={"status": evidence.status, "files": [r.sha256 for _u, r in checked]},
+        after={"status": evidence.status, "files": [sha for _row, sha in stored]},
         at=now,
     )
     return evidence
