@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from minka.accounts.models import User
 from minka.accounts.permissions import Action, require_permission
+from minka.form_submit import form_submit
 from minka.indicators.page_selectors import changeable_territories
 from minka.indicators.selectors import indicator_sheet_list
 from minka.portal.charts import sparkline_svg
@@ -50,19 +51,9 @@ class FormPage:
 def _form_submit(
     request: HttpRequest, page: FormPage, form: Any, save: Callable[[dict[str, Any]], HttpResponse]
 ) -> HttpResponse:
-    """The one way every write page works: a GET shows the form; a POST with errors shows
-    them (400) and writes nothing; a valid one calls `save`, whose refusal (a service's
-    ValidationError) is shown on the form the same way."""
-    if request.method == "GET":
-        return _form_page(request, page, form)
-    if not form.is_valid():
-        return _form_page(request, page, form, status=400)
-    try:
-        return save(form.cleaned_data)
-    except ValidationError as error:
-        for message in error.messages:
-            form.add_error(None, message)
-        return _form_page(request, page, form, status=400)
+    return form_submit(
+        request, form, save, lambda form, status: _form_page(request, page, form, status=status)
+    )
 
 
 def _form_page(request: HttpRequest, page: FormPage, form: Any, status: int = 200) -> HttpResponse:

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -38,7 +38,8 @@ from minka.contests.services.appeals import (
     appeal_second_review_request,
 )
 from minka.contests.services.evidence import reviewer_assign, reviewer_unassign
-from minka.contests.views.common import coordinator_edition, page, refused
+from minka.contests.views.common import coordinator_edition, page
+from minka.form_submit import form_submit
 from minka.territories.models import Institution
 
 
@@ -206,25 +207,26 @@ def assignments_page(request: HttpRequest, code: str, year: int) -> HttpResponse
         return _show(request, _readable_edition(request, code, year))
     edition = coordinator_edition(request, code, year)
     form = AssignmentForm(request.POST, edition=edition)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            assignment = reviewer_assign(
-                edition=edition,
-                evaluator=data["evaluator"],
-                component=data["component"],
-                municipality=data["municipality"],
-                user=request.user,
-            )
-        except ValidationError as error:
-            refused(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(user)s was assigned.") % {"user": assignment.evaluator.get_username()},
-            )
-            return redirect("contests:assignments", code, year)
-    return _show(request, edition, status=400, assignment_form=form)
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        assignment = reviewer_assign(
+            edition=edition,
+            evaluator=data["evaluator"],
+            component=data["component"],
+            municipality=data["municipality"],
+            user=request.user,
+        )
+        messages.success(
+            request, _("%(user)s was assigned.") % {"user": assignment.evaluator.get_username()}
+        )
+        return redirect("contests:assignments", code, year)
+
+    return form_submit(
+        request,
+        form,
+        save,
+        lambda form, status: _show(request, edition, status=status, assignment_form=form),
+    )
 
 
 @login_required
@@ -247,17 +249,18 @@ def second_review_request(request: HttpRequest, code: str, year: int, pk: int) -
     form = _request_form(appeal, request.POST)
     if form is None:
         raise Http404(_("This appeal takes no second review now."))
-    if form.is_valid():
-        try:
-            appeal_second_review_request(
-                appeal=appeal, evaluator=form.cleaned_data["evaluator"], user=request.user
-            )
-        except ValidationError as error:
-            refused(form, error)
-        else:
-            messages.success(request, _("The second review was asked."))
-            return redirect("contests:assignments", code, year)
-    return _show(request, edition, status=400, bound={appeal.pk: form})
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        appeal_second_review_request(appeal=appeal, evaluator=data["evaluator"], user=request.user)
+        messages.success(request, _("The second review was asked."))
+        return redirect("contests:assignments", code, year)
+
+    return form_submit(
+        request,
+        form,
+        save,
+        lambda form, status: _show(request, edition, status=status, bound={appeal.pk: form}),
+    )
 
 
 @login_required
@@ -269,17 +272,17 @@ def second_review_record(request: HttpRequest, code: str, year: int, pk: int) ->
     if form is None:
         # Not asked of this user, or decided already: nothing to learn here.
         raise Http404(_("There is no second review of this appeal for you."))
-    if form.is_valid():
-        try:
-            appeal_second_review_record(
-                appeal=appeal,
-                user=request.user,
-                decision=form.cleaned_data["decision"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            refused(form, error)
-        else:
-            messages.success(request, _("Your decision was recorded."))
-            return redirect("contests:assignments", code, year)
-    return _show(request, edition, status=400, bound={appeal.pk: form})
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        appeal_second_review_record(
+            appeal=appeal, user=request.user, decision=data["decision"], reason=data["reason"]
+        )
+        messages.success(request, _("Your decision was recorded."))
+        return redirect("contests:assignments", code, year)
+
+    return form_submit(
+        request,
+        form,
+        save,
+        lambda form, status: _show(request, edition, status=status, bound={appeal.pk: form}),
+    )

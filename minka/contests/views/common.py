@@ -1,12 +1,11 @@
-"""What the contest pages share: rendering, the form-submit path, who may reach an edition
-or a registration, and files served as attachments."""
+"""What the contest pages share: rendering, who may reach an edition or a registration,
+and files served as attachments. Forms go through `minka.form_submit`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,30 +20,6 @@ def page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
     return render(request, f"contests/{template}", context, status=status)
-
-
-def refused(form: Any, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(None, message)
-
-
-def posted(
-    request: HttpRequest,
-    form: Any,
-    save: Callable[[dict[str, Any]], HttpResponse],
-    show: Callable[[Any, int], HttpResponse],
-) -> HttpResponse:
-    """GET shows the form; an invalid POST or a refusal by the service shows why (400)
-    and writes nothing; else `save`'s answer."""
-    if request.method != "POST":
-        return show(form, 200)
-    if not form.is_valid():
-        return show(form, 400)
-    try:
-        return save(form.cleaned_data)
-    except ValidationError as error:
-        refused(form, error)
-        return show(form, 400)
 
 
 def registration_is_open(edition: Edition) -> bool:

@@ -29,10 +29,10 @@ from minka.contests.views.common import (
     attachment,
     coordinator_edition,
     page,
-    posted,
     registration_is_open,
     visible_registration,
 )
+from minka.form_submit import form_submit
 
 
 @require_GET
@@ -106,7 +106,7 @@ def registration_page(request: HttpRequest, code: str, year: int) -> HttpRespons
             status,
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 @login_required
@@ -152,7 +152,7 @@ def registration_review_page(request: HttpRequest, code: str, year: int, pk: int
             status,
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 @login_required
@@ -216,7 +216,7 @@ def evidence_upload_page(
             status,
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 def _evaluator_edition(request: HttpRequest, code: str, year: int) -> Edition:
@@ -263,7 +263,7 @@ def evidence_review_page(request: HttpRequest, code: str, year: int, pk: int) ->
             status,
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 @login_required

@@ -30,7 +30,8 @@ from minka.contests.results import (
     results_xlsx,
     version_changes,
 )
-from minka.contests.views.common import coordinator_edition, page, posted
+from minka.contests.views.common import coordinator_edition, page
+from minka.form_submit import form_submit
 
 
 @login_required
@@ -60,7 +61,7 @@ def cut_freeze_page(request: HttpRequest, code: str, year: int, cut: str) -> Htt
             request, "cut_freeze.html", {"edition": edition, "cut": found, "form": form}, status
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 @login_required
@@ -92,7 +93,7 @@ def scores_publish_page(request: HttpRequest, code: str, year: int) -> HttpRespo
             status,
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 def _version(request: HttpRequest, edition: Edition) -> ScoreVersion:
@@ -187,7 +188,7 @@ def results_municipality_page(request: HttpRequest, code: str, year: int, pk: in
 
     if request.method == "POST" and not own:
         raise Http404(_("There is no such registration."))
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 @require_GET
@@ -261,4 +262,4 @@ def appeal_resolve_page(request: HttpRequest, code: str, year: int, pk: int) -> 
             status,
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)

@@ -46,7 +46,8 @@ from minka.contests.forms_setup import (
     soles_text,
 )
 from minka.contests.models import Contest, Cut, Edition, Phase, RulesVersion
-from minka.contests.views.common import coordinator_edition, page, posted
+from minka.contests.views.common import coordinator_edition, page
+from minka.form_submit import form_submit
 from minka.territories.models import Level, Territory
 
 # --- a contest and its editions -----------------------------------------------------------
@@ -89,7 +90,7 @@ def contest_create_page(request: HttpRequest) -> HttpResponse:
     def show(form: Any, status: int) -> HttpResponse:
         return page(request, "setup_contest.html", {"form": form}, status)
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 def _edition_create(contest: Contest, data: dict[str, Any], user: Any) -> Edition:
@@ -141,7 +142,7 @@ def edition_create_page(request: HttpRequest, code: str) -> HttpResponse:
             status,
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 # --- the calendar and the cuts ------------------------------------------------------------
@@ -290,7 +291,7 @@ def schedule_page(request: HttpRequest, code: str, year: int) -> HttpResponse:
             status,
         )
 
-    return posted(request, target, save, show)
+    return form_submit(request, target, save, show)
 
 
 # --- the rules --------------------------------------------------------------------------
@@ -371,7 +372,7 @@ def rules_page(request: HttpRequest, code: str, year: int) -> HttpResponse:
             status,
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
 
 
 @dataclass
@@ -458,7 +459,7 @@ def simulation_page(request: HttpRequest, code: str, year: int) -> HttpResponse:
             status,
         )
 
-    return posted(request, form, simulate, show)
+    return form_submit(request, form, simulate, show)
 
 
 # --- opening registration ---------------------------------------------------------------
@@ -494,4 +495,4 @@ def registration_open_page(request: HttpRequest, code: str, year: int) -> HttpRe
             status,
         )
 
-    return posted(request, form, save, show)
+    return form_submit(request, form, save, show)
