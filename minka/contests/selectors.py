@@ -200,20 +200,50 @@ def _covered(
     )
 
 
-def evidence_assigned(*, user: Any, evidence: Evidence) -> bool:
-    """Whether the edition's evaluator assignments let this user review the evidence:
-    always when the edition has none; else only when one of the user's own covers the
-    criterion's component and the municipality."""
-    registration = evidence.registration
-    assignments = list(ReviewerAssignment.objects.filter(edition_id=registration.edition_id))
+def _assigned(
+    user: Any,
+    evidence: Evidence,
+    assignments: list[ReviewerAssignment],
+    components: dict[int, dict[str, str]],
+) -> bool:
+    """With the edition's evaluator assignments (all of them) and its rules' components
+    (`criterion_components`): always when there are none; else only when one of the
+    user's own covers the criterion's component and the municipality."""
     if not assignments:
         return True
-    components = criterion_components([registration.rules_version_id])
+    registration = evidence.registration
     return _covered(
         [a for a in assignments if a.evaluator_id == getattr(user, "pk", None)],
         component=components.get(registration.rules_version_id, {}).get(evidence.criterion, ""),
         municipality_id=registration.municipality_id,
     )
+
+
+def _reviewable(
+    user: Any,
+    evidence: Evidence,
+    assignments: list[ReviewerAssignment],
+    components: dict[int, dict[str, str]],
+) -> bool:
+    """The review queue's rule for one means of verification: never the user's own
+    territory, and only what the edition's assignments give the user (`_assigned`)."""
+    return not own_territory(user, evidence.registration) and _assigned(
+        user, evidence, assignments, components
+    )
+
+
+def _assignments(evidence: Evidence) -> tuple[list[ReviewerAssignment], dict[int, dict[str, str]]]:
+    registration = evidence.registration
+    assignments = list(ReviewerAssignment.objects.filter(edition_id=registration.edition_id))
+    components = criterion_components([registration.rules_version_id]) if assignments else {}
+    return assignments, components
+
+
+def evidence_assigned(*, user: Any, evidence: Evidence) -> bool:
+    """Whether the edition's evaluator assignments let this user review the evidence:
+    always when the edition has none; else only when one of the user's own covers the
+    criterion's component and the municipality."""
+    return _assigned(user, evidence, *_assignments(evidence))
 
 
 def evidence_decision(*, evidence: Evidence, action: str = "") -> AuditEntry | None:
@@ -232,33 +262,47 @@ def evidence_decision(*, evidence: Evidence, action: str = "") -> AuditEntry | N
 
 
 def review_queue(*, edition: Edition, user: Any) -> list[Evidence]:
-    """Submitted means of verification an evaluator may review (never their own
-    territory; when the edition has evaluator assignments, only what the user's own
-    cover), oldest first."""
-    pending = [
-        e
-        for e in Evidence.objects.filter(
-            registration__edition=edition, status=EvidenceStatus.SUBMITTED
-        )
+    """Submitted means of verification an evaluator may review (`_reviewable`: never
+    their own territory; when the edition has evaluator assignments, only what the
+    user's own cover), oldest first."""
+    pending = list(
+        Evidence.objects.filter(registration__edition=edition, status=EvidenceStatus.SUBMITTED)
         .select_related("registration__municipality__territory", "cut")
         .prefetch_related("files")
         .order_by("updated_at", "pk")
-        if not own_territory(user, e.registration)
-    ]
+    )
     assignments = list(ReviewerAssignment.objects.filter(edition=edition))
-    if not assignments:
-        return pending
-    mine = [a for a in assignments if a.evaluator_id == getattr(user, "pk", None)]
     components = criterion_components(e.registration.rules_version_id for e in pending)
-    return [
-        e
-        for e in pending
-        if _covered(
-            mine,
-            component=components.get(e.registration.rules_version_id, {}).get(e.criterion, ""),
-            municipality_id=e.registration.municipality_id,
-        )
-    ]
+    return [e for e in pending if _reviewable(user, e, assignments, components)]
+
+
+def evidence_files_open(*, user: Any, registration: Registration) -> bool:
+    """Whether the user opens every file of the registration's means of verification:
+    the municipality's own officials and the contest's coordinators (a national admin
+    among them) do."""
+    return has_permission(user, Action.CHANGE, registration.municipality) or is_coordinator(
+        user=user, edition=registration.edition
+    )
+
+
+def evidence_downloadable(*, user: Any, evidence: Evidence) -> bool:
+    """Whether the user may download the files of a means of verification: whoever
+    opens every file of the registration (`evidence_files_open`); an evaluator only what
+    the review queue's rule gives them (`_reviewable`), or what a coordinator asked them
+    to review a second time on an appeal. Anyone else never learns the file exists."""
+    registration = evidence.registration
+    if evidence_files_open(user=user, registration=registration):
+        return True
+    if "evaluator" not in roles_of(user):
+        return False
+    if _reviewable(user, evidence, *_assignments(evidence)):
+        return True
+    return Appeal.objects.filter(
+        registration_id=registration.pk,
+        cut_id=evidence.cut_id,
+        criterion=evidence.criterion,
+        second_reviewer_id=getattr(user, "pk", None),
+    ).exists()
 
 
 def evidence_file_or_404(*, pk: int) -> EvidenceFile:

@@ -159,13 +159,20 @@ def registration_review_page(request: HttpRequest, code: str, year: int, pk: int
 @require_GET
 def checklist_page(request: HttpRequest, code: str, year: int, pk: int) -> HttpResponse:
     registration = visible_registration(request, code, year, pk)
+    items = selectors.evidence_checklist(registration=registration)
     return page(
         request,
         "checklist.html",
         {
             "edition": registration.edition,
             "registration": registration,
-            "items": selectors.evidence_checklist(registration=registration),
+            "items": items,
+            "downloadable": {
+                i.evidence.pk
+                for i in items
+                if i.evidence is not None
+                and selectors.evidence_downloadable(user=request.user, evidence=i.evidence)
+            },
         },
     )
 
@@ -270,9 +277,7 @@ def evidence_review_page(request: HttpRequest, code: str, year: int, pk: int) ->
 @require_GET
 def evidence_file_download(request: HttpRequest, pk: int) -> HttpResponse:
     stored = selectors.evidence_file_or_404(pk=pk)
-    if not selectors.may_see_registration(
-        user=request.user, registration=stored.evidence.registration
-    ):
+    if not selectors.evidence_downloadable(user=request.user, evidence=stored.evidence):
         raise Http404(_("There is no such file."))
     try:
         content = services.evidence_file_read(stored=stored)

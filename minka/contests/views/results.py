@@ -175,7 +175,9 @@ def results_municipality_page(request: HttpRequest, code: str, year: int, pk: in
                 "version": version,
                 "detail": detail,
                 "registration": registration,
-                "may_download": sees,
+                "may_download": selectors.evidence_files_open(
+                    user=request.user, registration=registration
+                ),
                 "appeals": selectors.registration_appeals(registration=registration)
                 if sees
                 else [],
