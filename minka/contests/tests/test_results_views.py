@@ -7,14 +7,18 @@ import io
 import re
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from minka.contests import services
 from minka.contests.models import Appeal, AppealStatus, IndicatorReading, ScoreVersion
+from minka.contests.templatetags.contests import money_nowrap
 from minka.contests.tests.test_scores import Scored, anaemia_with_baseline
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +54,7 @@ def cells(html, table_class="ranking"):
     rows = []
     for table in re.findall(rf'<table[^>]*class="{table_class}".*?</table>', html, re.S):
         for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]:
-            rows.append([re.sub(r"<[^>]+>|\s+", " ", c).strip()
+            rows.append([re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", c)).strip()
                          for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)])
     return rows
 
@@ -85,6 +89,29 @@ def test_the_public_reads_the_ranking_the_fund_and_never_an_unpublished_version(
     assert client.get(url("results", edition) + "?version=2").status_code == 404
     assert client.get(url("results", edition) + "?version=uno").status_code == 404
     assert client.get(url("results_excel", edition) + "?version=2").status_code == 404
+
+
+def test_amounts_never_wrap_in_the_narrow_cells(client, published):
+    html = client.get(url("results", published.edition)).content.decode()
+
+    assert '<td>Primer puesto · <span class="money">S/ 600,00</span></td>' in html
+    assert '<dd id="fund-total" class="money">S/ 1 000,00</dd>' in html
+    assert '<span class="money">S/ 400,00</span> pasa a la siguiente edición' in html
+    stylesheet = finders.find("contests/contests.css")
+    assert stylesheet is not None and static("contests/contests.css") in html
+    assert re.search(r"\.money\s*\{\s*white-space:\s*nowrap;", Path(stylesheet).read_text())
+
+
+@pytest.mark.parametrize(("text", "html"), [
+    ("Primer puesto · S/ 1 500 000,00",
+     'Primer puesto · <span class="money">S/ 1 500 000,00</span>'),
+    ("-S/ 0,50 y S/ 12,00",
+     '<span class="money">-S/ 0,50</span> y <span class="money">S/ 12,00</span>'),
+    ("<b>S/ 5,00</b>", '&lt;b&gt;<span class="money">S/ 5,00</span>&lt;/b&gt;'),
+    ("Medalla de oro", "Medalla de oro"),
+])
+def test_money_nowrap_wraps_each_amount_and_escapes_the_rest(text, html):
+    assert money_nowrap(text) == html
 
 
 def test_the_excel_file_holds_the_ranking_shown(client, published):
@@ -204,7 +231,7 @@ def test_the_coordinator_freezes_publishes_resolves_and_publishes_again(client, 
     html = client.get(url("results", edition)).content.decode()
     changes = re.search(r'id="changes-table".*?</table>', html, re.S).group(0)
     assert "30,00 → 70,00" in changes and "2 → 1" in changes
-    assert "— → Primer puesto · S/ 600,00" in changes
+    assert "— → Primer puesto · S/ 600,00" in re.sub(r"<[^>]+>", "", changes)
     first = client.get(url("results", edition) + "?version=1").content.decode()
     assert 'id="changes-table"' not in first
     assert "?version=2" in first  # a pointer to the version that replaces it

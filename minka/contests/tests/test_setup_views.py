@@ -435,10 +435,11 @@ def test_the_simulation_shows_the_awards_of_the_example(coordinator, scheduled):
     # Primer puesto, S/ 214 285,72.
     assert (
         "<td>Primer puesto</td> <td class=\"num\">1</td><td class=\"num\">1</td>"
-        "<td>080101</td><td>Cusco</td> <td class=\"num\">S/ 214 285,72</td>"
-    ) in html
+        "<td>080101</td><td>Cusco</td> <td class=\"num money\">S/ 214 285,72</td>"
+    ) in html  # the amount never wraps (contests.css)
     assert "95,55" in html
-    assert "S/ 1 500 000,00" in html  # total awarded
+    assert '<dd class="money">S/ 1 500 000,00</dd>' in html  # total awarded
+    assert "contests/contests.css" in html
     assert not AuditEntry.objects.filter(action__startswith="score").exists()
 
 
