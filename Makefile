@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@ldconfig -p | grep -q libpangoft2 || { echo "Installing Debian's pango for WeasyPrint (the PDF annex)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null) \
+	  || echo "WARNING: could not install pango; the contests' PDF annex will fail"; }
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,5 +1,5 @@
 """A published version's results as data: what the results page renders and what the Excel
-file and the PDF annex write, so a download holds exactly the ranking on screen.
+file and the PDF annex (`annex.py`) write, so a download holds exactly the ranking on screen.
 
 Everything is read from the version's stored rows (`RankingEntry`, `CriterionScore`,
 `AwardLine`) and the rules it was scored with; nothing is recomputed, so a version reads
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from minka.contests.engine.files import rules_parse
-from minka.contests.engine.messages import money_format, number_format
+from minka.contests.engine.messages import money_format
 from minka.contests.engine.model import Rules
 from minka.contests.message_json import message_text
 from minka.contests.models import (
@@ -388,47 +388,3 @@ def results_xlsx(results: Results) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-NAME_WIDTH = 45  # "Municipalidad Distrital de " and a name of up to 18 letters
-
-
-def annex_lines(results: Results, *, title: str) -> list[str]:
-    """The annex to the awards resolution as lines of fixed-width text (the PDF writer
-    sets them in a monospaced font): the version, the fund and where it went, then each
-    category's ranking, then the awards."""
-    version = results.version
-    language = _language()
-    lines = [
-        title,
-        _("Version %(number)s, published %(date)s. Cuts: %(cuts)s.")
-        % {
-            "number": version.number,
-            "date": _published(version),
-            "cuts": ", ".join(version.cuts),
-        },
-        "",
-        f"{_('Fund')}: {money_format(version.fund)}   {_('Awarded')}: "
-        f"{money_format(version.awarded)}   {_('Remainder')}: {money_format(version.remainder)}",
-        *results.notes,
-    ]
-    codes = [code for code, _name, _weight in results.components]
-    header = (
-        f"{'#':>3} {_('Municipality')[:NAME_WIDTH]:<{NAME_WIDTH}} "
-        + " ".join(f"{c[:7]:>7}" for c in codes)
-        + f" {_('Total'):>7} {_('Eligible')[:8]:<8} {_('Award')}"
-    )
-    for category in results.categories:
-        lines += ["", f"{category.name} ({category.code})", header, "-" * len(header)]
-        for row in category.rows:
-            scores = " ".join(f"{number_format(score, language):>7}" for score in row.scores)
-            total = number_format(row.entry.total, language)
-            lines.append(
-                f"{row.entry.rank:>3} {row.entry.name[:NAME_WIDTH]:<{NAME_WIDTH}} {scores} "
-                f"{total:>7} {_yes_no(row.entry.eligible)[:8]:<8} {row.award_text}"
-            )
-    lines += ["", _("Awards")]
-    for award, name in results.awards:
-        amount = "—" if award.amount is None else money_format(award.amount)
-        lines.append(f"{award.tier} · {award.category or '*'} · {award.place} · {name} · {amount}")
-    return lines

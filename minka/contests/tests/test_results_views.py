@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import io
 import re
+import socket
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
+from weasyprint import HTML
 
 from minka.contests import services
+from minka.contests.annex import annex_document, annex_html, local_fetcher
 from minka.contests.models import Appeal, AppealStatus, IndicatorReading, ScoreVersion
+from minka.contests.results import results_build
 from minka.contests.templatetags.contests import money_nowrap
 from minka.contests.tests.test_scores import Scored, anaemia_with_baseline
 
@@ -136,20 +141,105 @@ def test_the_excel_file_holds_the_ranking_shown(client, published):
     assert len(list(criteria.iter_rows())) == 1 + 6  # header + 2 municipalities × 3
 
 
-def test_the_pdf_annex_is_a_well_formed_pdf_with_the_ranking(client, published):
+def test_the_pdf_annex_is_a_pdf_download_named_for_its_version(client, published):
     response = client.get(url("results_pdf", published.edition))
 
     pdf = response.content
+    assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
-    startxref = int(pdf.rsplit(b"startxref", 1)[1].split()[0])
-    assert pdf[startxref:].startswith(b"xref")
-    offsets = re.findall(rb"(\d{10}) 00000 n", pdf[startxref:])
-    for number, offset in enumerate(offsets, start=1):
-        assert pdf[int(offset):].startswith(b"%d 0 obj" % number)
-    assert b"SAN JER\\323NIMO" in pdf  # Ó in WinAnsiEncoding
-    assert b"RER N.\\260 45-2023" in pdf  # the legal resolution
-    assert b"46,66" in pdf and b"S/ 600,00" in pdf
+    assert response["Content-Disposition"] == 'attachment; filename="sello-prueba-2023-v1.pdf"'
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert client.get(url("results_pdf", published.edition) + "?version=2").status_code == 404
+
+
+def text_boxes(box):
+    """Every piece of text WeasyPrint laid out in a box, in document order."""
+    if getattr(box, "text", None) is not None:
+        yield box.text
+    for child in getattr(box, "children", None) or ():
+        yield from text_boxes(child)
+
+
+def page_texts(document):
+    """Each page's text, its pieces joined by spaces (margin boxes, the footer, included)."""
+    return [" ".join(text_boxes(page._page_box)) for page in document.pages]
+
+
+def test_the_annex_holds_the_header_winners_amounts_and_fund_check(published):
+    version = published.edition.score_versions.get()
+
+    document = annex_document(results_build(version))
+
+    pages = page_texts(document)
+    text = " ".join(pages)
+    assert len(pages) == 2
+    assert text.startswith("Sello de prueba 2023 Anexo de la resolución: resultados y premios")
+    assert "Resolución de aprobación RER N.° 45-2023 Versión publicada 1" in text
+    published_on = timezone.localtime(version.published_at, ZoneInfo("America/Lima"))
+    assert f"Publicada el {published_on:%d/%m/%Y %H:%M} (America/Lima)" in text
+    assert "PLAN = Planificación (40); DIT = Primera infancia (60)" in text
+    # The ranking of category A, by hand in test_scores.py: points by component, total,
+    # eligibility, award and amount.
+    assert ("1 080101 Municipalidad Distrital de CUSCO 40,00 6,66 46,66 sí Primer puesto "
+            "S/ 600,00") in text
+    assert ("2 080104 Municipalidad Distrital de SAN JERÓNIMO 0,00 30,00 30,00 no: Criterio "
+            "obligatorio PLAN-01 no cumplido en el corte 2023S1. — —") in text
+    assert ("Primer puesto A 1 Municipalidad Distrital de CUSCO S/ 600,00 "
+            "Total otorgado S/ 600,00") in text
+    assert "Fondo S/ 1 000,00 Otorgado S/ 600,00 Remanente S/ 400,00" in text
+    assert "Los premios no suman el total del fondo, por estas razones:" in text
+    assert "El remanente de S/ 400,00 pasa a la siguiente edición del concurso." in text
+    assert pages[0].endswith("Sello de prueba 2023 · versión 1 Página 1 de 2")
+    assert pages[1].endswith("Sello de prueba 2023 · versión 1 Página 2 de 2")
+    pieces = [piece for page in document.pages for piece in text_boxes(page._page_box)]
+    for piece in pieces:  # no amount broken across lines
+        assert piece.count("S/") == len(re.findall(r"S/ \d{1,3}(?: \d{3})*,\d\d", piece))
+    assert pieces.count("S/ 600,00") == 4  # ranking, award, its total, awarded
+
+
+def test_the_annex_in_english(published):
+    version = published.edition.score_versions.get()
+
+    with translation.override("en"):
+        text = " ".join(page_texts(annex_document(results_build(version))))
+
+    assert text.startswith("Sello de prueba 2023 Annex to the resolution: results and awards")
+    assert "Legal resolution RER N.° 45-2023 Published version 1" in text
+    assert "1 080101 Municipalidad Distrital de CUSCO 40.00 6.66 46.66 yes Primer" in text
+    assert "Fund S/ 1 000,00 Awarded S/ 600,00 Remainder S/ 400,00" in text  # soles, as in Peru
+    assert "Sello de prueba 2023 · version 1 Page 1 of 2" in text
+
+
+def test_a_balanced_fund_is_said_so(published):
+    version = published.edition.score_versions.get()
+    ScoreVersion.objects.filter(pk=version.pk).update(awarded=D("1000.00"),
+                                                      remainder=D("0.00"), allocation_notes=[])
+    version.refresh_from_db()
+
+    html = annex_html(results_build(version))
+
+    assert "Los premios suman el fondo, al céntimo." in html
+    assert "no suman" not in html
+
+
+def test_the_annex_fetches_nothing_from_the_network(published):
+    """The template links nothing; and were a link to slip in, the fetcher refuses it
+    before connecting (a listening socket on 127.0.0.1 sees no connection)."""
+    version = published.edition.score_versions.get()
+    assert "http" not in annex_html(results_build(version))
+    fetcher = local_fetcher()
+    assert fetcher("data:text/plain,hola").read() == b"hola"
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        address = "http://127.0.0.1:%d/logo.png" % listener.getsockname()[1]
+        with pytest.raises(ValueError, match="disallowed protocol"):
+            fetcher(address)
+        HTML(string=f'<img src="{address}"><link rel="stylesheet" href="{address}">',
+             url_fetcher=fetcher).write_pdf()
+        with pytest.raises(BlockingIOError):
+            listener.accept()
 
 
 def test_a_municipality_s_points_explained_with_the_evidence_behind_them(client, published):

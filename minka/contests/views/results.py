@@ -21,10 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from minka.contests import selectors, services
 from minka.contests.forms import AppealForm, AppealResolveForm, ScoresPublishForm
 from minka.contests.models import Edition, EvidenceStatus, Registration, ScoreVersion
-from minka.contests.pdf_text import pdf_document
 from minka.contests.results import (
     MunicipalityResults,
-    annex_lines,
     municipality_results,
     results_build,
     results_xlsx,
@@ -209,17 +207,14 @@ def results_excel(request: HttpRequest, code: str, year: int) -> HttpResponse:
 
 @require_GET
 def results_pdf(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    """The annex to the awards resolution (a dependency-free PDF: see `pdf_text`)."""
+    """The annex to the awards resolution, as a PDF drawn by WeasyPrint (`annex`)."""
+    # Imported here, not at the top: WeasyPrint takes half a second to import and needs
+    # pango, and only this page uses it (docs/adr/0005-pdf-annex-weasyprint.md).
+    from minka.contests.annex import annex_pdf
+
     edition = selectors.edition_or_404(code=code, year=year)
     version = _version(request, edition)
-    title = _("%(contest)s %(year)s: results and awards") % {
-        "contest": edition.contest.name,
-        "year": edition.year,
-    }
-    lines = annex_lines(results_build(version), title=title)
-    if edition.legal_resolution:
-        lines.insert(1, edition.legal_resolution)
-    response = HttpResponse(pdf_document(lines, title=title), content_type="application/pdf")
+    response = HttpResponse(annex_pdf(results_build(version)), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="{edition.contest.code}-{edition.year}-v{version.number}.pdf"'
     )
