@@ -115,8 +115,15 @@ def fact_table_create(con: duckdb.DuckDBPyConnection, dims: Dimensions, *, stagi
     sql_run(con, f"""CREATE {'TEMP ' if temporary else ''}TABLE fact (
         id BIGINT, element fact_element, territory_id BIGINT, period fact_period,
         combination fact_combination, value DOUBLE)""")
-    # Stored as given: sorting 20 million facts by element cost more than the scans it saved.
-    sql_run(con, f"INSERT INTO fact SELECT * FROM {staging}")
+    # Stored in no particular order: sorting 20 million facts by element cost more than the
+    # scans it saved, and keeping the input's order makes each thread leave a partly filled
+    # row group behind every chunk it writes (128 of 280 at national scale), which later
+    # checkpoints merge: the first incremental refreshes paid ~1 s each for that.
+    sql_run(con, "SET preserve_insertion_order = false")
+    try:
+        sql_run(con, f"INSERT INTO fact SELECT * FROM {staging}")
+    finally:
+        sql_run(con, "RESET preserve_insertion_order")
 
 
 def fact_capacity(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str], set[str]]:
