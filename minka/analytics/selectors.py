@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Max, Min
@@ -291,6 +292,20 @@ def data_values_by_ids(ids: Sequence[int]) -> list[DataValue]:
         ):
             found[value.pk] = value
     return [found[pk] for pk in ids if pk in found]
+
+
+def data_value_fields_by_ids(ids: Sequence[int]) -> list[tuple[int, Decimal, str, int | None]]:
+    """(element id, value, source, batch id) of these data values, in no set order: what a
+    summary of the values behind a figure needs (a country's figure rests on tens of
+    thousands of them; model instances with their relations took seconds)."""
+    rows: list[tuple[int, Decimal, str, int | None]] = []
+    for i in range(0, len(ids), ID_CHUNK):
+        rows.extend(
+            DataValue.objects.filter(pk__in=ids[i : i + ID_CHUNK]).values_list(
+                "element_id", "value", "source", "batch_id"
+            )
+        )
+    return rows
 
 
 def analytics_last_refresh(*, successful: bool = False) -> AnalyticsRefresh | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count
@@ -16,7 +17,7 @@ from minka.accounts.permissions import role_assignments
 from minka.analytics.engine.periods import PeriodType
 from minka.analytics.selectors import (
     ResultRow,
-    data_values_by_ids,
+    data_value_fields_by_ids,
     figure_source_ids,
     indicator_periods,
     indicator_series,
@@ -260,25 +261,26 @@ def figure_source_summary(
         breakdown=breakdown,
         until=public_until(sheet=sheet, user=user),
     )
-    lines: dict[int, dict[str, Any]] = {}
-    for value in data_values_by_ids(ids):
-        line = lines.setdefault(
-            value.element_id,
-            {"element": value.element, "count": 0, "total": 0.0, "sources": {}, "batches": {}},
-        )
-        line["count"] += 1
-        line["total"] += float(value.value)
-        if value.source:
-            line["sources"][value.source] = None
-        if value.batch is not None:
-            line["batches"][value.batch.pk] = value.batch
+    counts: dict[int, int] = {}
+    totals: dict[int, Decimal] = {}
+    sources: dict[int, dict[str, None]] = {}
+    batch_ids: dict[int, set[int]] = {}
+    for element_id, value, source, batch_id in data_value_fields_by_ids(ids):
+        counts[element_id] = counts.get(element_id, 0) + 1
+        totals[element_id] = totals.get(element_id, Decimal(0)) + value
+        if source:
+            sources.setdefault(element_id, {})[source] = None
+        if batch_id is not None:
+            batch_ids.setdefault(element_id, set()).add(batch_id)
+    elements = DataElement.objects.in_bulk(list(counts))
+    batches = ImportBatch.objects.in_bulk(sorted(set().union(*batch_ids.values())))
     return [
         SourceLine(
-            element=line["element"],
-            count=line["count"],
-            total=line["total"],
-            sources=list(line["sources"]),
-            batches=sorted(line["batches"].values(), key=lambda b: b.pk),
+            element=elements[element_id],
+            count=counts[element_id],
+            total=float(totals[element_id]),
+            sources=sorted(sources.get(element_id, {})),
+            batches=[batches[pk] for pk in sorted(batch_ids.get(element_id, ()))],
         )
-        for line in sorted(lines.values(), key=lambda line: line["element"].code)
+        for element_id in sorted(counts, key=lambda pk: elements[pk].code)
     ]
