@@ -22,6 +22,15 @@ its time step), weighted sums and weights (AVERAGE in space), sums and counts (A
 time), and (last period, value) pairs (LAST in time). Each step is one `INSERT … SELECT …
 GROUP BY` that appends the next level to the same table.
 
+Sums are exact, so they do not depend on the order the rows arrive in: every summed state
+is a `DECIMAL(38,10)` (`EXACT`; data values have 6 decimals, population-weighted ones 6
+more, rounded at the 10th), or a `DECIMAL(38,18)` for AVERAGE's means over periods
+(`EXACT_MEAN`), and becomes a double only in the element's final value. Float
+sums, even compensated ones (`fsum`), did depend on it: two runs over the same facts
+(threads, input order) differed in the last bits, and ranks of near-equal values flipped
+(12 ranks of 28 million figures in one pair of national runs). Summed magnitudes must
+stay below 1e28 (data values have at most 18 integer digits, populations 8).
+
 Missing is not zero: a row exists only where at least one fact lies beneath, so a territory
 or period with no facts has no aggregate at all.
 
@@ -53,6 +62,16 @@ from minka.analytics.engine.dimensions import (
 from minka.analytics.engine.model import Aggregation, ElementSpec
 
 _KEYS = "element_id, territory_id, depth, period_key, breakdown_id"
+EXACT = "DECIMAL(38,10)"
+EXACT_MEAN = "DECIMAL(38,18)"
+"""AVERAGE's means over periods: below 1e20, to 18 decimals (a double's precision)."""
+_AS_DOUBLE = """SELECT element_id, territory_id, period_key, breakdown_id,
+    CAST(value AS DOUBLE) AS value FROM """
+
+
+def _exact_sum(expression: str) -> str:
+    """The exact sum of `expression` (see the module's docstring: sums are order-free)."""
+    return f"sum(CAST({expression} AS {EXACT}))"
 
 
 def elements_needed(dims: Dimensions, codes: Collection[str]) -> set[str]:
@@ -215,20 +234,21 @@ def _time_rollup(con: duckdb.DuckDBPyConnection, table: str, finest_rank: int,
 def _sum_build(con: duckdb.DuckDBPyConnection, dims: Dimensions, facts: str,
                group: list[ElementSpec]) -> str:
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE agg_sum AS
-        SELECT {_KEYS}, sum(value) AS value FROM ({_coded(facts, group, dims)}) GROUP BY ALL""")
+        SELECT {_KEYS}, {_exact_sum("value")} AS value
+        FROM ({_coded(facts, group, dims)}) GROUP BY ALL""")
     merge = _own_rows_above_leaves(con, dims, "agg_sum")
     _space_rollup(con, dims, "agg_sum", ["value"])
     if merge:
         _merge_levels(con, dims, "agg_sum", ["value"])
     _time_rollup(con, "agg_sum", _finest_rank(group), {"value": "sum(a.value)"})
-    return "SELECT element_id, territory_id, period_key, breakdown_id, value FROM agg_sum"
+    return _AS_DOUBLE + "agg_sum"
 
 
 def _last_build(con: duckdb.DuckDBPyConnection, dims: Dimensions, facts: str,
                 group: list[ElementSpec]) -> str:
     # Time first, at each recording territory: the latest sub-period with a value...
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE agg_last AS
-        SELECT {_KEYS}, period_key AS last_key, sum(value) AS value
+        SELECT {_KEYS}, period_key AS last_key, {_exact_sum("value")} AS value
         FROM ({_coded(facts, group, dims)}) GROUP BY ALL""")
     _time_rollup(con, "agg_last", _finest_rank(group), {
         "last_key": "max(a.last_key)",
@@ -239,14 +259,15 @@ def _last_build(con: duckdb.DuckDBPyConnection, dims: Dimensions, facts: str,
     _space_rollup(con, dims, "agg_last", ["value"])
     if merge:
         _merge_levels(con, dims, "agg_last", ["value"])
-    return "SELECT element_id, territory_id, period_key, breakdown_id, value FROM agg_last"
+    return _AS_DOUBLE + "agg_last"
 
 
 def _none_build(con: duckdb.DuckDBPyConnection, dims: Dimensions, facts: str,
                 group: list[ElementSpec]) -> str:
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE agg_none AS
-        SELECT {_KEYS}, sum(value) AS value FROM ({_coded(facts, group, dims)}) GROUP BY ALL""")
-    return "SELECT element_id, territory_id, period_key, breakdown_id, value FROM agg_none"
+        SELECT {_KEYS}, {_exact_sum("value")} AS value
+        FROM ({_coded(facts, group, dims)}) GROUP BY ALL""")
+    return _AS_DOUBLE + "agg_none"
 
 
 def _weight_joins(alias: str, weight_ids: list[int]) -> tuple[str, str]:
@@ -280,9 +301,10 @@ def _average_build(con: duckdb.DuckDBPyConnection, dims: Dimensions, facts: str,
     # (a district without a population still shows what it recorded).
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT o.element_id, o.territory_id, o.depth, o.period_key, o.breakdown_id,
-               o.value * ({weight}) AS weighted, ({weight}) AS weight, o.value AS own
-        FROM (SELECT {_KEYS}, avg(value) AS value FROM ({_coded(facts, wave, dims)})
-              GROUP BY ALL) o
+               CAST(o.value * ({weight}) AS {EXACT}) AS weighted,
+               CAST(({weight}) AS {EXACT}) AS weight, o.value AS own
+        FROM (SELECT {_KEYS}, {_exact_sum("value")} / count(value) AS value
+              FROM ({_coded(facts, wave, dims)}) GROUP BY ALL) o
         {joins}""")
     merge = _own_rows_above_leaves(con, dims, table)
     _space_rollup(con, dims, table, ["weighted", "weight"])
@@ -291,7 +313,8 @@ def _average_build(con: duckdb.DuckDBPyConnection, dims: Dimensions, facts: str,
     # In time: the plain mean of the own-type periods that have a value (sum and count).
     sql_run(con, f"""CREATE OR REPLACE TEMP TABLE {table}_time AS
         SELECT {_KEYS}, total, CAST(total IS NOT NULL AS DOUBLE) AS count
-        FROM (SELECT *, coalesce(weighted / NULLIF(weight, 0), own) AS total FROM {table})""")
+        FROM (SELECT *, CAST(coalesce(weighted / NULLIF(weight, 0), own) AS {EXACT_MEAN}) AS total
+              FROM {table})""")
     sql_run(con, f"DROP TABLE {table}")
     _time_rollup(con, f"{table}_time", _finest_rank(wave),
                  {"total": "sum(a.total)", "count": "sum(a.count)"})
@@ -320,9 +343,9 @@ def _continued_build(con: duckdb.DuckDBPyConnection, dims: Dimensions,
             WHERE p.start > c.after AND (c.until IS NULL OR p.start <= c.until))
         SELECT s.element_id, s.retired_id AS territory_id, s.period_key, s.breakdown_id,
             CASE WHEN any_value(we_e.aggregation) = 'average'
-                THEN sum(s.value * ({weight}))
-                     / NULLIF(sum(CASE WHEN s.value IS NOT NULL THEN {weight} END), 0)
-                ELSE sum(s.value) END AS value
+                THEN {_exact_sum(f"s.value * ({weight})")}
+                     / NULLIF({_exact_sum(f"CASE WHEN s.value IS NOT NULL THEN {weight} END")}, 0)
+                ELSE CAST({_exact_sum("s.value")} AS DOUBLE) END AS value
         FROM s {joins}
         WHERE we_e.aggregation <> 'none'
         GROUP BY s.element_id, s.retired_id, s.period_key, s.breakdown_id""")

@@ -210,3 +210,22 @@ def test_an_average_without_weights_keeps_district_values_but_cannot_weigh_them(
 
 def test_identity_helper_names_indicators_after_elements():
     assert [i.code for i in identity(element("S"), element("T"))] == ["S", "T"]
+
+
+def test_sums_do_not_depend_on_the_order_the_facts_arrive_in():
+    found = {}
+    for order in ((0.1, 0.2, 0.3), (0.3, 0.2, 0.1), (0.2, 0.1, 0.3)):
+        rows = results(catalogue([element("S"), element("A", AVERAGE)]),
+                       facts(*[(code, district, "202301", v)
+                               for code in ("S", "A")
+                               for district, v in zip((11, 12, 13), order, strict=True)]))
+        found[order] = (values(rows, "S", "202301")[10], values(rows, "A", "202301")[10],
+                        values(rows, "A", "2023")[10])
+    # The doubles nearest 0.1, 0.2 and 0.3 add up exactly to 0.60000000000000000555…, whose
+    # nearest double is the one printed 0.6. Added left to right in floating point, 0.1 + 0.2
+    # first rounds to 0.30000000000000004 and the total to 0.6000000000000001; added from
+    # 0.3 down it is 0.6. The region's sum must be 0.6 whatever the order, and its mean
+    # (0.6 / 3, in January and over the year) the same double for every order.
+    assert {figures[0] for figures in found.values()} == {0.6}
+    assert len(set(found.values())) == 1
+    assert found[(0.1, 0.2, 0.3)][1:] == pytest.approx((0.2, 0.2), rel=1e-15)
