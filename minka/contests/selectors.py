@@ -4,7 +4,7 @@ still may; published score versions and appeals (the results as page data are in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -285,24 +285,32 @@ def evidence_files_open(*, user: Any, registration: Registration) -> bool:
     )
 
 
-def evidence_downloadable(*, user: Any, evidence: Evidence) -> bool:
-    """Whether the user may download the files of a means of verification: whoever
-    opens every file of the registration (`evidence_files_open`); an evaluator only what
-    the review queue's rule gives them (`_reviewable`), or what a coordinator asked them
-    to review a second time on an appeal. Anyone else never learns the file exists."""
-    registration = evidence.registration
+def evidence_downloadable(
+    *, user: Any, registration: Registration, evidence: Sequence[Evidence]
+) -> set[int]:
+    """Which of these means of verification (all of one registration) the user may
+    download the files of: all of them for whoever opens every file of the registration
+    (`evidence_files_open`); for an evaluator only what the review queue's rule gives them
+    (`_reviewable`), or what a coordinator asked them to review a second time on an
+    appeal. Anyone else never learns the files exist. One pass of queries for the lot,
+    however long the checklist."""
     if evidence_files_open(user=user, registration=registration):
-        return True
-    if "evaluator" not in roles_of(user):
-        return False
-    if _reviewable(user, evidence, *_assignments(evidence)):
-        return True
-    return Appeal.objects.filter(
-        registration_id=registration.pk,
-        cut_id=evidence.cut_id,
-        criterion=evidence.criterion,
-        second_reviewer_id=getattr(user, "pk", None),
-    ).exists()
+        return {e.pk for e in evidence}
+    if not evidence or "evaluator" not in roles_of(user):
+        return set()
+    assignments = list(ReviewerAssignment.objects.filter(edition_id=registration.edition_id))
+    components = criterion_components([registration.rules_version_id]) if assignments else {}
+    second_reviews = set(
+        Appeal.objects.filter(
+            registration_id=registration.pk, second_reviewer_id=getattr(user, "pk", None)
+        ).values_list("cut_id", "criterion")
+    )
+    return {
+        e.pk
+        for e in evidence
+        if _reviewable(user, e, assignments, components)
+        or (e.cut_id, e.criterion) in second_reviews
+    }
 
 
 def evidence_file_or_404(*, pk: int) -> EvidenceFile:

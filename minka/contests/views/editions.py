@@ -167,12 +167,11 @@ def checklist_page(request: HttpRequest, code: str, year: int, pk: int) -> HttpR
             "edition": registration.edition,
             "registration": registration,
             "items": items,
-            "downloadable": {
-                i.evidence.pk
-                for i in items
-                if i.evidence is not None
-                and selectors.evidence_downloadable(user=request.user, evidence=i.evidence)
-            },
+            "downloadable": selectors.evidence_downloadable(
+                user=request.user,
+                registration=registration,
+                evidence=[i.evidence for i in items if i.evidence is not None],
+            ),
         },
     )
 
@@ -277,7 +276,10 @@ def evidence_review_page(request: HttpRequest, code: str, year: int, pk: int) ->
 @require_GET
 def evidence_file_download(request: HttpRequest, pk: int) -> HttpResponse:
     stored = selectors.evidence_file_or_404(pk=pk)
-    if not selectors.evidence_downloadable(user=request.user, evidence=stored.evidence):
+    evidence = stored.evidence
+    if evidence.pk not in selectors.evidence_downloadable(
+        user=request.user, registration=evidence.registration, evidence=[evidence]
+    ):
         raise Http404(_("There is no such file."))
     try:
         content = services.evidence_file_read(stored=stored)
