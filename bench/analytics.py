@@ -12,8 +12,12 @@ the goals, and whether each was met; a missed goal is printed as MISSED, and the
 status stays 0 because this is a measurement, not a test.
 
 Honesty checks printed with the table:
-- engine = pandas on N sampled results (indicators x country and regions x years x
-  breakdowns, relative 1e-9): both implement the same rules;
+- engine = pandas on N sampled results, every column of RESULT_COLUMNS (value, target,
+  status, change, trend, forecast, rank, children…; floats within 1e-9 relative or
+  absolute, NULL = NULL, text, integers and booleans exactly) over indicators of both
+  polarities, with and without targets x country and regions by year, one region's
+  provinces by year, one province's districts by month, quarter and semester: both
+  implement the same rules;
 - the incremental refresh's result for the changed district-month and its region-year
   equals a value computed by hand from the facts (numpy/pyarrow).
 """
@@ -32,6 +36,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -43,6 +48,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from synthetic import (  # noqa: E402
     DEFAULT_DATA_DIR,
     FIRST_YEAR,
+    LOWER_IS_BETTER,
     YEARS,
     Tree,
     build_catalogue,
@@ -50,6 +56,8 @@ from synthetic import (  # noqa: E402
     indicator_shapes,
     load_peru_tree,
 )
+
+from minka.analytics.engine.model import RESULT_COLUMNS  # noqa: E402
 
 SEED = 20261122
 CUSCO = 80000  # region 08: 13 provinces
@@ -59,8 +67,16 @@ GOAL_RATIO = 5.0
 GOAL_INCREMENTAL_SECONDS = 2.0
 GOAL_PEAK_MB = 4096.0
 GOAL_QUERY_MS = 50.0
-SAMPLE_INDICATORS = (("R01", ("", "FEMALE", "RURAL")), ("R15", ("", "MALE")),
-                     ("T01", ("",)), ("V01", ("",)), ("P01", ("", "FEMALE")))
+# R01, R07: targets (higher is better); R11, R15: lower is better, no targets.
+SAMPLE_INDICATORS = (("R01", ("", "FEMALE", "RURAL")), ("R07", ("",)), ("R11", ("", "FEMALE")),
+                     ("R15", ("", "MALE")), ("T01", ("",)), ("V01", ("",)),
+                     ("P01", ("", "FEMALE")))
+# A province's districts: months and quarters judged against the 2022 target (on the
+# forecast, or on the value when the period ends with 2022), after 2022 (forecast to
+# 2026), and earlier ones; runs of months for change and trend.
+DISTRICT_PERIODS = ("201907", "202109", "202110", "202111", "202112", "202205", "202212",
+                    "202303", "202412", "2021Q4", "2022Q2", "2022Q4", "2023Q3", "2024Q4",
+                    "2022S1", "2024S2")
 CHANGED = ("S01", "FEMALE|URBAN", "202306")  # element, combination, month of the change
 CHANGED_INDICATOR = ("R01", "S01", "S02", 100.0)  # indicator = factor * num / den
 
@@ -89,18 +105,47 @@ def years() -> list[str]:
     return [str(FIRST_YEAR + y) for y in range(YEARS)]
 
 
+def sample_province(tree: Tree) -> int:
+    """La Convención (18 districts), or at a reduced scale the province with most."""
+    if LA_CONVENCION in tree.parent:
+        return LA_CONVENCION
+    provinces = [n.id for n in tree.nodes if n.level == "province"]
+    return max(provinces, key=lambda p: len(tree.children(p)))
+
+
 def sample_keys(tree: Tree) -> list[tuple[str, int, str, str]]:
-    """(indicator, territory, period, breakdown) for the cross-check: country and regions
-    by year, plus the districts of one province by month for two months."""
+    """(indicator, territory, period, breakdown) for the cross-check: the country and
+    every region by year, one region's provinces by year (ranks among siblings, children
+    reported), one province's districts by DISTRICT_PERIODS (ranks, change, trend,
+    targets and forecasts at the leaves)."""
     regions = tree.children(1)
-    province = LA_CONVENCION if LA_CONVENCION in tree.parent else tree.children(regions[0])[0]
+    provinces = tree.children(dashboard_region(tree))
+    districts = tree.children(sample_province(tree))
     keys = []
     for indicator, breakdowns in SAMPLE_INDICATORS:
         for breakdown in breakdowns:
-            keys += [(indicator, t, p, breakdown) for t in [1, *regions] for p in years()]
             keys += [(indicator, t, p, breakdown)
-                     for t in tree.children(province) for p in ("201907", "2024Q4")]
+                     for t in [1, *regions, *provinces] for p in years()]
+            keys += [(indicator, t, p, breakdown) for t in districts for p in DISTRICT_PERIODS]
     return keys
+
+
+def plain_result(row: dict) -> dict:
+    """A stored result as JSON-able values by RESULT_COLUMNS type (None for NULL)."""
+    out = {}
+    for name, sql_type in RESULT_COLUMNS.items():
+        value = row.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            out[name] = None
+        elif sql_type == "DOUBLE":
+            out[name] = float(value)
+        elif sql_type in ("INTEGER", "BIGINT"):
+            out[name] = int(value)
+        elif sql_type == "BOOLEAN":
+            out[name] = bool(value)
+        else:
+            out[name] = str(value)
+    return out
 
 
 def dashboard_region(tree: Tree) -> int:
@@ -121,10 +166,11 @@ def phase_generate(args: argparse.Namespace, work: Path) -> dict:
     levels: dict[str, int] = {}
     for node in tree.nodes:
         levels[node.level] = levels.get(node.level, 0) + 1
+    catalogue = build_catalogue(tree, seed=SEED)
     return {
         "facts": facts.num_rows, "levels": levels, "seconds": generated,
         "seconds_write": written, "parquet_mb": (work / "facts.parquet").stat().st_size / 2**20,
-        "elements": len(build_catalogue(tree, seed=SEED).elements),
+        "elements": len(catalogue.elements), "targets": len(catalogue.targets),
         "months": len(pc.unique(facts.column("period"))),
     }
 
@@ -151,10 +197,8 @@ def _engine_lookup(store_results, path: Path, keys: list) -> list[dict]:
     rows = []
     for key in keys:
         row = found.get(tuple(key), {})
-        value = row.get("value")
-        rows.append({"indicator": key[0], "territory_id": key[1], "period": key[2],
-                     "breakdown": key[3], "value": None if value is None else float(value),
-                     "reason": row.get("reason"), "found": bool(row)})
+        rows.append({**plain_result(row), "indicator": key[0], "territory_id": key[1],
+                     "period": key[2], "breakdown": key[3], "found": bool(row)})
     return rows
 
 
@@ -374,7 +418,8 @@ def engine_available() -> str | None:
 
 
 def compare(left: list[dict], right: list[dict]) -> tuple[int, list[str]]:
-    """How many sampled results agree (both missing, or values within 1e-9 relative)."""
+    """How many sampled results agree on the value (both missing, or within 1e-9
+    relative): PostgreSQL computes values only."""
     agree, problems = 0, []
     by_key = {(r["indicator"], r["territory_id"], r["period"], r["breakdown"]): r for r in right}
     for a in left:
@@ -390,6 +435,105 @@ def compare(left: list[dict], right: list[dict]) -> tuple[int, list[str]]:
                             f"[{a['breakdown'] or 'total'}]: {va} vs {vb} "
                             f"(reasons {a.get('reason')} / {b.get('reason')})")
     return agree, problems
+
+
+def same_figure(sql_type: str, a: object, b: object) -> bool:
+    """NULL = NULL; floats within 1e-9 relative or absolute; anything else exactly."""
+    if a is None or b is None:
+        return a is None and b is None
+    if sql_type == "DOUBLE":
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
+def compare_all(left: list[dict], right: list[dict], parent: dict[int, int | None]
+                ) -> tuple[int, dict[str, int], list[str], list[str]]:
+    """Rows agreeing on every RESULT_COLUMNS column (a row missing on both sides agrees);
+    mismatches per column; the first differing rows, described; the ranks accepted as
+    float ties (see `_float_tie`), described."""
+    by_key = {(r["indicator"], r["territory_id"], r["period"], r["breakdown"]): r for r in right}
+    siblings: dict[tuple, list[dict]] = {}
+    for a in left:
+        if a.get("found") and a["value"] is not None:
+            siblings.setdefault((a["indicator"], parent.get(a["territory_id"]), a["period"],
+                                 a["breakdown"]), []).append(a)
+    agree, per_column, problems, ties = 0, {}, [], []
+    for a in left:
+        key = (a["indicator"], a["territory_id"], a["period"], a["breakdown"])
+        b = by_key.get(key, {"found": False})
+        if a.get("found") != b.get("found"):
+            differing = ["(row present)"]
+            details = [f"row in the store: {a.get('found')}, in pandas: {b.get('found')}"]
+        else:
+            differing = [name for name, sql_type in RESULT_COLUMNS.items()
+                         if not same_figure(sql_type, a.get(name), b.get(name))]
+            details = [f"{name} {a.get(name)!r} vs {b.get(name)!r}" for name in differing]
+        group = siblings.get((key[0], parent.get(key[1]), key[2], key[3]), [])
+        if differing == ["rank"] and _float_tie(a, b, group):
+            ties.append(f"{key[0]} territory {key[1]} {key[2]} [{key[3] or 'total'}]: rank "
+                        f"{a['rank']} vs {b['rank']}, value {a['value']!r} vs {b['value']!r}")
+            differing = []
+        if not differing:
+            agree += 1
+            continue
+        for name in differing:
+            per_column[name] = per_column.get(name, 0) + 1
+        if len(problems) < 6:
+            problems.append(f"{key[0]} territory {key[1]} {key[2]} [{key[3] or 'total'}]: "
+                            + "; ".join(details))
+    return agree, per_column, problems, ties
+
+
+def _float_tie(a: dict, b: dict, group: list[dict]) -> bool:
+    """Whether two ranks differ only inside a block of siblings whose values are equal
+    within the float tolerance (1e-9): two districts' averages of 40.6 come out as
+    40.60000000000001 and 40.6 in one implementation, 40.599999999999994 and 40.6 in the
+    other (their decimals and floats round differently), so each orders the tie its own
+    way. Needs every sibling with a value in the sample (len(group) = rank_of); both ranks
+    must fall in the block's places."""
+    if a["value"] is None or b["rank"] is None or len(group) != a["rank_of"]:
+        return False
+    tied = [s for s in group if same_figure("DOUBLE", s["value"], a["value"])]
+    sign = 1.0 if a["indicator"] in LOWER_IS_BETTER else -1.0
+    better = sum(1 for s in group
+                 if s not in tied and sign * s["value"] < sign * a["value"])
+    return len(tied) > 1 and all(better < r <= better + len(tied) for r in (a["rank"], b["rank"]))
+
+
+def _last_month(period: str) -> int:
+    """year x 12 + the last month of a calendar period id (2022 -> 2022 x 12 + 12)."""
+    year, rest = int(period[:4]), period[4:]
+    if not rest:
+        return year * 12 + 12
+    if rest[0] in "SQ":
+        return year * 12 + int(rest[1:]) * (6 if rest[0] == "S" else 3)
+    return year * 12 + int(rest)
+
+
+def sample_coverage(rows: list[dict]) -> str:
+    """What the sampled rows exercise (read from the engine's rows)."""
+    found = [r for r in rows if r.get("found")]
+
+    def count(test: Callable[[dict], bool]) -> int:
+        return sum(1 for r in found if test(r))
+
+    statuses = {s: count(lambda r, s=s: r["status"] == s)
+                for s in ("on_track", "at_risk", "off_track")}
+    later = count(lambda r: r["target_period"] is not None and r["status"] is not None
+                  and _last_month(r["target_period"]) > _last_month(r["period"]))
+    return (f"{len(found):,} rows: {count(lambda r: r['value'] is not None):,} with a value, "
+            f"{count(lambda r: r['target'] is not None):,} with a target (2022: "
+            f"{count(lambda r: r['target_period'] == '2022'):,}, 2026: "
+            f"{count(lambda r: r['target_period'] == '2026'):,}), status "
+            + "/".join(f"{v:,}" for v in statuses.values())
+            + f" on/at risk/off track ({later:,} judged on a forecast to a later year), "
+            f"{count(lambda r: r['forecast'] is not None):,} forecasts, "
+            f"{count(lambda r: r['trend_slope'] is not None):,} trends, "
+            f"{count(lambda r: r['change_previous'] is not None):,} changes, "
+            f"{count(lambda r: r['change_base'] is not None):,} changes from 2015, "
+            f"{count(lambda r: (r['rank_of'] or 0) > 1):,} ranked among >= 2 siblings, "
+            f"{count(lambda r: r['expected_children'] is not None):,} with children counts, "
+            f"{count(lambda r: r['indicator'] in LOWER_IS_BETTER):,} lower-is-better")
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -409,7 +553,8 @@ def orchestrate(args: argparse.Namespace) -> None:
         print(f"generation failed: {generated['error']}\n{generated.get('traceback', '')}")
         return
     print(f"synthetic set: {generated['facts']:,} values; territories {generated['levels']}; "
-          f"{generated['elements']} elements x {generated['months']} months; generated in "
+          f"{generated['elements']} elements x {generated['months']} months; "
+          f"{generated['targets']:,} targets; generated in "
           f"{generated['seconds']:.1f} s, Parquet {generated['parquet_mb']:.0f} MB written in "
           f"{generated['seconds_write']:.1f} s", flush=True)
 
@@ -425,14 +570,15 @@ def orchestrate(args: argparse.Namespace) -> None:
             reports[phase] = {"skipped": "--skip " + phase}
         else:
             reports[phase] = spawn(phase, args, work)
-    print_report(generated, reports, args)
+    print_report(generated, reports, args, tree)
     if args.keep:
         print(f"work directory kept: {work}")
     else:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def print_report(generated: dict, reports: dict[str, dict], args: argparse.Namespace) -> None:
+def print_report(generated: dict, reports: dict[str, dict], args: argparse.Namespace,
+                 tree: Tree) -> None:
     engine, pandas_, postgres = reports["engine"], reports["pandas"], reports["postgres"]
     ok = {name: "error" not in r and "skipped" not in r for name, r in reports.items()}
     print()
@@ -451,10 +597,11 @@ def print_report(generated: dict, reports: dict[str, dict], args: argparse.Names
               "written beside the store and swapped in")
     if ok["pandas"]:
         s = pandas_["stats"]
-        print(f"  pandas   {s['element_aggregates']:,} element aggregates (SUM, AVERAGE, LAST; "
-              f"4 period types; breakdowns) + {s['indicator_results']:,} indicator results "
-              f"(value, numerator, denominator, reason), written to Parquet in "
-              f"{s['seconds_persist']:.1f} s; no trends, ranks, targets or status")
+        print(f"  pandas   {s['indicator_results']:,} indicator results with every "
+              f"RESULT_COLUMNS figure (the same as the engine's; {s['targets']:,} targets) "
+              f"and a copy of the facts, written to Parquet; its "
+              f"{s['element_aggregates']:,} element aggregates (SUM, AVERAGE, LAST; 4 period "
+              "types; breakdowns) stay in memory, as the engine's do")
     if ok["postgres"]:
         c, t = postgres["counts"], postgres["timings"]
         print(f"  postgres {c['element_aggregate']:,} element aggregates (SUM elements only) + "
@@ -527,6 +674,12 @@ def print_report(generated: dict, reports: dict[str, dict], args: argparse.Names
           "seconds, same run.")
     if ok["engine"] and ok["pandas"] and cpu["engine"] and cpu["pandas"]:
         print(f"CPU-time ratio pandas/engine: {cpu['pandas'] / cpu['engine']:.1f}x")
+    if ok["pandas"]:
+        s = pandas_["stats"]
+        print(f"pandas split, seconds (CPU s): aggregation + indicator values "
+              f"{s['seconds_values']:.1f} ({s['cpu_values']:.1f}), derived figures "
+              f"{s['seconds_derived']:.1f} ({s['cpu_derived']:.1f}), persistence "
+              f"{s['seconds_persist']:.1f} ({s['cpu_persist']:.1f})")
     loads = {n: r["load"] for n, r in reports.items() if ok[n] and "load" in r}
     busiest = max((max(v) for v in loads.values()), default=0.0)
     print("load average (1 min) at start/end of each phase: " + ", ".join(
@@ -554,13 +707,23 @@ def print_report(generated: dict, reports: dict[str, dict], args: argparse.Names
                   f"{'OK' if check['ok'] else 'FAIL'}")
     if ok["engine"] and ok["pandas"]:
         found = sum(1 for r in engine["rows"] if r.get("found"))
-        agree, problems = compare(engine["rows"], pandas_["rows"])
+        agree, per_column, problems, ties = compare_all(engine["rows"], pandas_["rows"],
+                                                        tree.parent)
         total = len(engine["rows"])
         verdict_text = "OK" if agree == total else "FAIL"
-        print(f"engine = pandas on {agree} of {total} sampled results "
-              f"({found} found in the store): {verdict_text}")
+        print(f"engine = pandas on {agree} of {total} sampled results ({found} found in the "
+              f"store), every column ({len(RESULT_COLUMNS)}): {verdict_text}")
+        if ties:
+            print(f"  of which {len(ties)} with a rank inside a tie within 1e-9 that each "
+                  "orders its own way (float rounding of equal averages):")
+            for tie in ties[:6]:
+                print(f"    {tie}")
+        if per_column:
+            print("  mismatches by column: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(per_column.items())))
         for problem in problems:
             print(f"  differs: {problem}")
+        print(f"  the sample: {sample_coverage(engine['rows'])}")
     if ok["postgres"] and ok["pandas"]:
         codes = set(postgres["indicators"])
         subset = [r for r in pandas_["rows"] if r["indicator"] in codes]

@@ -24,6 +24,11 @@ none collide. Everything else is invented, deterministically from a seed:
   `1000 * #{S15} / #{L01}` (a count per stock, SUM over LAST).
 - population per territory and year (district: area x 2020 density from the ubigeo file,
   grown 2015-2024 at its own rate; provinces, regions and the country: sums).
+- what drives the derived figures: every indicator has base year 2015 (change_base);
+  R11-R20 are lower-is-better, the others higher-is-better (ranks, status), tolerance 0.1;
+  R01-R10 have targets at every territory of the tree for 2022 and 2026 (uniform in
+  20-90, 1 decimal; 42,280 at full scale), so periods up to 2022 are judged against 2022
+  and later ones are forecast to 2026. No territory is retired (no successors).
 
 Generation is vectorised with numpy (one loop over the 50 elements, none over rows) into a
 pyarrow Table with exactly the columns of `FACT_COLUMNS`.
@@ -44,6 +49,8 @@ from minka.analytics.engine.model import (
     Catalogue,
     ElementSpec,
     IndicatorSpec,
+    Polarity,
+    Target,
     TerritoryNode,
 )
 from minka.analytics.engine.periods import PeriodType
@@ -56,6 +63,10 @@ SEX = ("FEMALE", "MALE")
 AREA = ("URBAN", "RURAL")
 SEX_AREA_COMBINATIONS = tuple("|".join(sorted((s, a))) for s in SEX for a in AREA)
 SEX_COMBINATIONS = SEX
+TARGETED = tuple(f"R{n:02d}" for n in range(1, 11))  # indicators with targets
+LOWER_IS_BETTER = tuple(f"R{n:02d}" for n in range(11, 21))
+TARGET_YEARS = ("2022", "2026")
+TARGET_RANGE = (20.0, 90.0)  # the ratios run roughly 30-90 %
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -216,7 +227,12 @@ def build_catalogue(tree: Tree, *, seed: int = 20261122) -> Catalogue:
         for code, aggregation, combinations in _element_plan()
     )
     indicators = tuple(
-        IndicatorSpec(code=s.code, formula=indicator_formula(s), period_type=PeriodType.MONTHLY)
+        IndicatorSpec(
+            code=s.code, formula=indicator_formula(s), period_type=PeriodType.MONTHLY,
+            polarity=(Polarity.LOWER_IS_BETTER if s.code in LOWER_IS_BETTER
+                      else Polarity.HIGHER_IS_BETTER),
+            base_year=FIRST_YEAR,
+        )
         for s in indicator_shapes()
     )
     pop = district_population(tree, seed)
@@ -234,8 +250,21 @@ def build_catalogue(tree: Tree, *, seed: int = 20261122) -> Catalogue:
         for y in range(YEARS)
     )
     return Catalogue(
-        elements=elements, indicators=indicators, territories=tree.nodes, population=population
+        elements=elements, indicators=indicators, territories=tree.nodes, population=population,
+        targets=build_targets(tree, seed),
     )
+
+
+def build_targets(tree: Tree, seed: int) -> tuple[Target, ...]:
+    """A target of R01-R10 for every territory of the tree (country, regions, provinces,
+    districts) for each of TARGET_YEARS, uniform in TARGET_RANGE, 1 decimal (its own random
+    stream: the facts and population do not change)."""
+    rng = np.random.default_rng(seed + 2)
+    keys = [(code, node.id, year) for code in TARGETED for node in tree.nodes
+            for year in TARGET_YEARS]
+    values = np.round(rng.uniform(*TARGET_RANGE, size=len(keys)), 1)
+    return tuple(Target(indicator=code, territory_id=territory, period=year, value=float(v))
+                 for (code, territory, year), v in zip(keys, values.tolist(), strict=True))
 
 
 # ---- the facts ----------------------------------------------------------------------------
