@@ -82,7 +82,7 @@ def dimensions_prepare(
     dims.seen = [(str(e), str(p), str(c)) for e, p, c in seen]
     dims.periods_add(sorted({p for _, p, _ in dims.seen}))
     dims.periods_add_keys(extra_period_keys)
-    dims.register(con, sorted({(e, c) for e, _, c in dims.seen}))
+    dims.register(con)
     return dims
 
 
