@@ -30,8 +30,10 @@ national refresh on `GROUP BY`s.)
 
 Sums are exact (`exact.py`): values are summed as integers of 10⁻⁶ (data values have 6
 decimals), so no figure depends on the order the facts arrive in; AVERAGE's weighted sums
-too (value units × whole-number weights, or weights to 10⁻⁶). The mean over periods of
-AVERAGE's own-type means is a float sum taken in time order.
+too (value units × whole-number weights, or weights to 10⁻⁶), and its means over periods
+sum the own-type means as integers of 10⁻⁹. Every figure is then one correctly rounded
+division (`exact.quotient`): a district's own 0.1 stays 0.1 (0.1 × 3 / 3 in doubles is
+0.10000000000000002), and equal means are equal doubles, so ranks tie where they should.
 
 Result: the relation `element_final(element_id, territory_id, period_key, breakdown_id,
 value, continued)` (an Arrow table registered in the connection; value NULL for an
@@ -64,6 +66,7 @@ from minka.analytics.engine.exact import (
     Fixed,
     fixed,
     fixed_product,
+    quotient,
     weight_scale,
 )
 from minka.analytics.engine.model import POPULATION_WEIGHT, Aggregation, ElementSpec
@@ -140,6 +143,8 @@ def element_values_drop(con: duckdb.DuckDBPyConnection) -> None:
     """Let go of `element_final` once a batch's indicator values are computed: the
     derived figures and the write that follow need the memory more."""
     con.unregister(ELEMENT_FINAL)
+    # Arrow's allocator keeps freed blocks for reuse; hand the batch's back to the system.
+    pa.default_memory_pool().release_unused()
 
 
 # --- Reading the facts ----------------------------------------------------------------------
@@ -304,12 +309,22 @@ def _weights(dims: Dimensions, batch: Batch, spec: ElementSpec, done: dict[str, 
     return np.where(where >= 0, total[:, np.maximum(where, 0)], np.nan)
 
 
+MEAN_SCALE = 10**9
+"""AVERAGE's own-type means enter the mean over periods as integers of 10⁻⁹ (their sum is
+then exact, so equal months in another order give an equal year)."""
+MOST_PERIODS = 60
+"""The most own-type periods one coarser period holds (53 weeks in a year)."""
+
+
 def _average(batch: Batch, own: Fixed, count: Ints, weights: Floats, rank: int
              ) -> tuple[Floats, Bools]:
-    """(value, present) of an AVERAGE element from its own cells (see the module)."""
+    """(value, present) of an AVERAGE element from its own cells (see the module).
+
+    Every mean is one correctly rounded division of exact sums (`exact.quotient`): a
+    district's own 22.8 stays 22.8, and equal means are equal doubles.
+    """
     recorded = count > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        own_mean = np.where(recorded, own.doubles() / np.maximum(count, 1), np.nan)
+    own_mean = quotient(own, Fixed(count, 1))  # duplicates of a value are averaged
     weight = np.broadcast_to(weights[:, :, None], own_mean.shape)
     known = recorded & ~np.isnan(weight)
     scale = weight_scale(weight[known])
@@ -324,20 +339,20 @@ def _average(batch: Batch, own: Fixed, count: Ints, weights: Floats, rank: int
         space_sum(cube, batch.territories)
     # Each own-type period: the weighted mean, else the territory's own value, else none.
     own_type = batch.periods.ranks == rank
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (Fixed(weighted[:, own_type], terms.scale).doubles()
-                / Fixed(weights_sum[:, own_type], scale).doubles())
     weighed = weights_sum[:, own_type] != 0
-    mean = np.where(weighed, mean, own_mean[:, own_type])
+    mean = np.where(weighed, quotient(Fixed(weighted[:, own_type], terms.scale),
+                                      Fixed(weights_sum[:, own_type], scale)),
+                    own_mean[:, own_type])
     # Coarser periods: the plain mean of the own-type periods that have a value.
-    total = np.zeros(own_mean.shape)
-    total[:, own_type] = np.nan_to_num(mean, nan=0.0)
+    valued_mean = ~np.isnan(mean)
+    units = fixed(np.where(valued_mean, mean, 0.0), MEAN_SCALE, most_terms=MOST_PERIODS)
+    total = np.zeros(own_mean.shape, dtype=units.units.dtype)
+    total[:, own_type] = units.units
     valued = np.zeros(own_mean.shape, dtype=np.int64)
-    valued[:, own_type] = ~np.isnan(mean)
+    valued[:, own_type] = valued_mean
     for cube in (total, valued, counts):
         time_sum(cube, batch.periods, rank)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(valued > 0, total / np.maximum(valued, 1), np.nan)
+    value = quotient(Fixed(total, MEAN_SCALE), Fixed(valued, 1))
     value[:, own_type] = mean
     return value, counts > 0
 

@@ -39,25 +39,53 @@ class Fixed:
     scale: int
 
     def doubles(self) -> Floats:
-        """The double nearest each exact number (one rounding, by true division)."""
-        units = self.units
-        if units.dtype == np.object_:
-            return np.array([int(u) / self.scale for u in units.ravel()],
-                            dtype=np.float64).reshape(units.shape)
-        out = units.astype(np.float64) / self.scale
-        big = np.abs(units) >= _DOUBLE_EXACT  # the int64 → double step itself rounded
-        if big.any():
-            out[big] = [int(u) / self.scale for u in units[big]]
-        return out
+        """The double nearest each exact number."""
+        return quotient(self, Fixed(np.ones((1,) * self.units.ndim, dtype=np.int64), 1))
 
 
-def fixed(values: Floats, scale: int = VALUE_SCALE) -> Fixed:
+def quotient(numerator: Fixed, denominator: Fixed) -> Floats:
+    """The double nearest each numerator / denominator (NaN where the denominator is 0).
+
+    One correctly rounded division: both sides brought to one scale as integers, divided
+    as doubles when both are exact doubles (below 2⁵³: numpy converts, then divides once),
+    else as Python integers (whose true division rounds correctly too). So a mean that is
+    exactly 22.8 is the double 22.8, and equal means are equal doubles (ranks can tie).
+    """
+    top, bottom = np.broadcast_arrays(_times(numerator.units, denominator.scale),
+                                      _times(denominator.units, numerator.scale))
+    out = np.full(top.shape, np.nan)
+    nonzero = bottom != 0
+    exact = nonzero.copy()
+    if top.dtype == np.object_ or bottom.dtype == np.object_:
+        exact[...] = False
+    else:
+        exact &= (np.abs(top) < _DOUBLE_EXACT) & (np.abs(bottom) < _DOUBLE_EXACT)
+        out[exact] = top[exact] / bottom[exact]
+    for at in map(tuple, np.argwhere(nonzero & ~exact)):
+        out[at] = int(top[at]) / int(bottom[at])
+    return out
+
+
+def _times(units: npt.NDArray[Any], factor: int) -> npt.NDArray[Any]:
+    """units × factor exactly (int64 while it fits, else Python integers)."""
+    if factor == 1:
+        return units
+    if units.dtype != np.object_ and float(np.abs(units).max(initial=0)) * factor < _INT64_SAFE:
+        return units * factor
+    return units.astype(object) * factor
+
+
+def fixed(values: Floats, scale: int = VALUE_SCALE, *, most_terms: int | None = None) -> Fixed:
     """`values` (finite) as exact integers over `scale`, rounded to the nearest unit.
 
-    int64 when Σ|units| < 2⁶², so every sum of any subset of them fits; else Python ints.
+    int64 when no sum can overflow: `most_terms` is the most of them any sum adds (all of
+    them when None); else Python ints.
     """
     units = np.rint(values * scale)
-    if float(np.abs(units).sum()) < _INT64_SAFE:
+    magnitude = np.abs(units)
+    bound = (float(magnitude.sum()) if most_terms is None
+             else float(magnitude.max(initial=0)) * most_terms)
+    if bound < _INT64_SAFE:
         return Fixed(units.astype(np.int64), scale)
     return Fixed(_python_ints(values, scale), scale)
 
