@@ -151,28 +151,25 @@ def formula_values(
         value = quick.column(formula.ast).value
         part_values = [quick.column(part).value for part in parts]
         part_nulls: list[np.ndarray | None] = [None for _ in parts]
-        failed = ~np.isfinite(value)
+        failed = np.isfinite(value)
+        np.logical_not(failed, out=failed)
+        reason = failed.view(np.int8)  # _MISSING where failed
         redo = np.flatnonzero(doubtful)
         if len(redo):
+            # Where a node has a value, it is the same in both evaluations (the same
+            # operations on the same inputs): only the NULLs and their reasons are new.
             exact = _Evaluation({k: v[redo] for k, v in inputs.items()}, constants, len(redo))
-            root = exact.column(formula.ast)
-            value, failed = value.copy(), failed.copy()
-            value[redo] = root.value
-            failed[redo] = ~np.isfinite(root.value)
-            reason = failed.view(np.int8).copy()  # _MISSING where failed
-            if root.reason is not None:  # coalesce(the root's reason, missing_data)
-                failed[redo] |= root.reason != 0
-                reason[redo] = np.where(root.reason != 0, root.reason, reason[redo])
+            root = exact.column(formula.ast).reason
+            if root is not None:  # coalesce(the root's reason, missing_data)
+                failed[redo] |= root != 0
+                reason = failed.view(np.int8).copy()
+                reason[redo] = np.where(root != 0, root, reason[redo])
             for n, part in enumerate(parts):  # NULL where the node is, even if not finite
-                column = exact.column(part)
-                part_values[n] = part_values[n].copy()
-                part_values[n][redo] = column.value
-                if column.reason is not None:
+                part_reason = exact.column(part).reason
+                if part_reason is not None:
                     null = np.zeros(rows, bool)
-                    null[redo] = column.reason != 0
+                    null[redo] = part_reason != 0
                     part_nulls[n] = null
-        else:
-            reason = failed.view(np.int8)
     found = {
         "value": _nullable(value, failed),
         "reason": (_REASON_TEXT.take(pa.array(reason)) if failed.any()
@@ -348,12 +345,13 @@ class _Grid:
         return np.where(inside, number, -1)
 
 
-def _grid_build(period_key: np.ndarray, territory_id: np.ndarray,
-                lookback: int) -> tuple[_Grid, np.ndarray]:
-    """The grid of these aggregates and their places (by tables indexed by period key and
-    territory id: two lookups a row)."""
-    seen = np.zeros(int(period_key.max()) + 1, bool)  # keys stay below 5 * KEY_STRIDE
-    seen[period_key] = True
+def _grid_build(read: Sequence[Mapping[str, np.ndarray]],
+                lookback: int) -> tuple[_Grid, list[np.ndarray]]:
+    """The grid of these elements' aggregates and the places of each's (by tables indexed
+    by period key and by territory id: two lookups a row)."""
+    seen = np.zeros(max(int(r["period_key"].max()) for r in read) + 1, bool)
+    for rows in read:
+        seen[rows["period_key"]] = True  # keys stay below 5 * KEY_STRIDE
     present = np.flatnonzero(seen)
     ranks = len(RANK_TYPE)
     shift = np.zeros(ranks, np.int64)
@@ -367,22 +365,27 @@ def _grid_build(period_key: np.ndarray, territory_id: np.ndarray,
             blocks.append(np.arange(keys[0], keys[-1] + lookback + 1))
             end += len(blocks[-1])
         type_end[rank] = end
-    territory_ids, territory = _territory_numbers(territory_id)
+    territory_ids, territories = _territory_numbers([r["territory_id"] for r in read])
     place_of_period = np.zeros(len(seen), np.int64)
     place_of_period[present] = (present + shift[present // KEY_STRIDE]) * len(territory_ids)
     grid = _Grid(np.concatenate(blocks), shift, type_end, territory_ids)
-    return grid, place_of_period[period_key] + territory
+    return grid, [place_of_period[rows["period_key"]] + territory
+                  for rows, territory in zip(read, territories, strict=True)]
 
 
-def _territory_numbers(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _territory_numbers(ids: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
     """(the distinct ids sorted, each id's position among them): by a table indexed by id
     when the ids are small (INEI codes, database keys), else by sorting."""
-    if ids.min() < 0 or ids.max() >= max(1 << 20, 4 * len(ids)):
-        distinct, number = np.unique(ids, return_inverse=True)
-        return distinct, number
-    seen = np.zeros(int(ids.max()) + 1, bool)
-    seen[ids] = True
-    return np.flatnonzero(seen), (np.cumsum(seen) - 1)[ids]
+    rows = sum(len(i) for i in ids)
+    low, high = min(int(i.min()) for i in ids), max(int(i.max()) for i in ids)
+    if low < 0 or high >= max(1 << 20, 4 * rows):
+        distinct = np.unique(np.concatenate(ids))
+        return distinct, [np.searchsorted(distinct, i) for i in ids]
+    seen = np.zeros(high + 1, bool)
+    for some in ids:
+        seen[some] = True
+    number = np.cumsum(seen) - 1
+    return np.flatnonzero(seen), [number[i] for i in ids]
 
 
 @dataclass(frozen=True)
@@ -501,8 +504,9 @@ def _indicator_values(dims: Dimensions, code: str, grid: _Grid,
     if not len(cell):
         return None
     columns: dict[InputKey, np.ndarray] = {}
+    dense = np.empty(count)
     for key, input_ in placed.items():
-        dense = np.full(count, np.nan)
+        dense.fill(np.nan)
         dense[input_.cell] = input_.value
         columns[key] = dense[cell]
     found = formula_values(formula, columns, dims.catalogue.constants, len(cell))
@@ -572,44 +576,48 @@ def indicator_values_compute(
     tables: list[pa.Table] = []
     if known:
         limit = max((TYPE_RANK[dims.indicators[c].period_type] + 1) * KEY_STRIDE for c in codes)
-        where = [f"element_id IN ({', '.join(map(str, known))})", f"period_key < {limit}"]
+        where = f"period_key < {limit}"
         if territories is not None:
-            where.append(f"territory_id IN (SELECT territory_id FROM {territories})")
-        with step_traced("read element_final"):
-            read = sql_run(con, f"""SELECT element_id, territory_id, period_key, breakdown_id,
-                value, continued FROM element_final WHERE {' AND '.join(where)}"""
-                           ).to_arrow_table().combine_chunks()
+            where += f" AND territory_id IN (SELECT territory_id FROM {territories})"
+        # One element at a time: its rows arrive together, and no array holds the batch.
+        with step_traced(f"read element_final ({len(known)} elements)"):
+            read = {element: _aggregates_read(con, element, where) for element in known}
         scoped: dict[int, np.ndarray] | None = None
         if scope is not None:
             rows = sql_run(con, f"SELECT indicator_id, period_key FROM {scope}").fetchnumpy()
             scoped = {int(i): np.asarray(rows["period_key"][rows["indicator_id"] == i], np.int64)
                       for i in np.unique(rows["indicator_id"])}
         with step_traced(f"numpy indicator values ({len(codes)} indicators, "
-                         f"{read.num_rows} aggregates)"):
-            tables = _batch_values(dims, codes, known, read, scoped)
+                         f"{sum(len(r['value']) for r in read.values())} aggregates)"):
+            tables = _batch_values(dims, codes, read, scoped)
     table = (pa.concat_tables(tables) if tables
              else INDICATOR_VALUE_COLUMNS.empty_table())
     arrow_table(con, "indicator_value", table)
     return table
 
 
-def _batch_values(dims: Dimensions, codes: Sequence[str], elements: Sequence[int],
-                  read: pa.Table, scoped: Mapping[int, np.ndarray] | None) -> list[pa.Table]:
-    if not read.num_rows:
+def _aggregates_read(con: duckdb.DuckDBPyConnection, element: int,
+                     where: str) -> dict[str, np.ndarray]:
+    """An element's rows of `element_final` as arrays, NULL values as NaN."""
+    found = con.sql(f"""SELECT territory_id, period_key, breakdown_id, value, continued
+        FROM element_final WHERE element_id = {element} AND {where}""").fetchnumpy()
+    return {"value": np.asarray(np.ma.filled(found.pop("value"), np.nan), np.float64),
+            "continued": np.asarray(np.ma.filled(found.pop("continued"), False), bool),
+            **{name: np.asarray(column) for name, column in found.items()}}
+
+
+def _batch_values(dims: Dimensions, codes: Sequence[str],
+                  read: Mapping[int, Mapping[str, np.ndarray]],
+                  scoped: Mapping[int, np.ndarray] | None) -> list[pa.Table]:
+    read = {element: rows for element, rows in read.items() if len(rows["value"])}
+    if not read:
         return []
     lookback = max(dims.formulas[c].max_lookback for c in codes)
-    grid, place = _grid_build(read["period_key"].to_numpy(), read["territory_id"].to_numpy(),
-                              lookback)
-    element_id = read["element_id"].to_numpy()
-    breakdown = read["breakdown_id"].to_numpy()
-    value = read["value"].to_numpy(zero_copy_only=False)  # NULL as NaN
-    continued = read["continued"].to_numpy(zero_copy_only=False)
-    aggregates = {}
-    for element in elements:
-        rows = np.flatnonzero(element_id == element)
-        if len(rows):
-            aggregates[element] = _Aggregates.of(place[rows], breakdown[rows], value[rows],
-                                                 continued[rows])
+    grid, places = _grid_build(list(read.values()), lookback)
+    aggregates = {
+        element: _Aggregates.of(place, rows["breakdown_id"], rows["value"], rows["continued"])
+        for (element, rows), place in zip(read.items(), places, strict=True)
+    }
     tables = []
     for code in sorted(codes, key=dims.indicator_id.__getitem__):
         keys = None if scoped is None else scoped.get(dims.indicator_id[code],
