@@ -298,7 +298,14 @@ def _compare(operator: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _nullable(value: np.ndarray, null: np.ndarray | None) -> pa.Array:
-    return pa.array(value, pa.float64(), mask=null)
+    """Doubles, NULL where `null`: the array's memory as is, with a validity bitmap (a
+    fifth of the cost of `pa.array(value, mask=null)`)."""
+    if null is None:
+        return pa.array(value, pa.float64())
+    validity = np.packbits(~null, bitorder="little")
+    return pa.Array.from_buffers(pa.float64(), len(value), [
+        pa.py_buffer(validity), pa.py_buffer(np.ascontiguousarray(value, np.float64))],
+        null_count=int(np.count_nonzero(null)))
 
 
 # --- Which cells: the inputs joined on (breakdown, period, territory) ----------------------
@@ -495,10 +502,12 @@ def _indicator_values(dims: Dimensions, code: str, grid: _Grid,
         return None
     count = len(breakdowns) * grid.places
     present = np.zeros(count, bool)
-    continued = np.zeros(count, bool)
+    continued = None
     for frame in frames:
         present[frame.cell] = True
         if frame.continued is not None:
+            if continued is None:
+                continued = np.zeros(count, bool)
             continued[frame.cell[frame.continued]] = True
     cell, territory, runs = _cells_in_order(present, grid, breakdowns)
     if not len(cell):
@@ -516,7 +525,8 @@ def _indicator_values(dims: Dimensions, code: str, grid: _Grid,
         "period_key": np.repeat(runs.period_key, runs.length),
         "breakdown_id": np.repeat(runs.breakdown_id, runs.length),
         **found,
-        "from_successors": continued[cell],
+        "from_successors": (np.zeros(len(cell), bool) if continued is None
+                            else continued[cell]),
     }, schema=INDICATOR_VALUE_COLUMNS)
 
 
@@ -558,7 +568,7 @@ def indicator_values_compute(
 ) -> pa.Table:
     """Register as `indicator_value` (and return) the values of the indicators `codes`,
     from the relation `element_final` (element_id, territory_id, period_key, breakdown_id,
-    value, continued; one row per key), read once for all of them.
+    value, continued; one row per key), each element's rows read once for all of them.
 
     One row per indicator × territory × period (the indicator's type and coarser) ×
     breakdown (`indicator_breakdowns`) where a frame input (`_frame_inputs`) has an
