@@ -1,4 +1,4 @@
-"""Indicator formulas over arrays (indicators.py): the same answers as `formula_evaluate`,
+"""Indicator formulas over arrays (formula_arrays.py): the same answers as `formula_evaluate`,
 on aggregated element values (a region's ratio is a ratio of sums). Expected figures are
 worked out by hand in the comments.
 """
@@ -27,7 +27,7 @@ from minka.analytics.engine.formula import (
     formula_evaluate,
     formula_parse,
 )
-from minka.analytics.engine.indicators import formula_values, ratio_parts
+from minka.analytics.engine.formula_arrays import formula_values, ratio_parts
 from minka.analytics.engine.model import IndicatorSpec
 from minka.analytics.engine.periods import PeriodType
 from minka.analytics.engine.tests.cases import (
