@@ -37,7 +37,7 @@ from minka.analytics.engine.dimensions import (
     catalogue_check,
     sql_run,
 )
-from minka.analytics.engine.indicators import indicator_values_create, indicator_values_insert
+from minka.analytics.engine.indicators import indicator_values_compute
 from minka.analytics.engine.model import RESULT_COLUMNS, Catalogue, Reason, Status
 from minka.analytics.engine.periods import (
     Period,
@@ -193,10 +193,8 @@ def results_compute(
     for batch in indicator_batches(dims, codes):
         element_values_compute(con, dims, facts=facts,
                                element_codes=referenced_elements(dims, batch))
-        indicator_values_create(con)
-        for code in batch:
-            indicator_values_insert(con, dims, code, target="indicator_value",
-                                    scope=value_scope, territories=value_territories)
+        indicator_values_compute(con, dims, batch, scope=value_scope,
+                                 territories=value_territories)
         element_values_drop(con)
         # Offsets can put a row in a period no fact has (formulas with offsets only): give
         # those periods keys too.
