@@ -73,12 +73,17 @@ class TerritoryTree:
     """The territories as arrays: `ids` sorted, `parents[i]` a code for the parent of
     `ids[i]` (0 for a root, equal codes for equal parents), `parent_positions[i]` the
     parent's position in `ids` (−1 for a root), `invalid` the sorted packed (territory
-    position, period key) pairs in which a territory does not exist."""
+    position, period key) pairs in which a territory does not exist; `children[i]` the
+    direct children of `ids[i]` and `invalid_children` the sorted packed (parent position,
+    period key) pairs, one per child that does not exist in the period (so the children
+    expected in a period are `children` minus those)."""
 
     ids: Ints
     parents: Ints
     parent_positions: Ints
     invalid: Ints
+    children: Ints
+    invalid_children: Ints
 
     @classmethod
     def build(cls, territory_ids: Ints, parent_ids: pa.Array,
@@ -94,11 +99,47 @@ class TerritoryTree:
         in_tree = has_parent & (ids[found] == raw) if len(ids) else has_parent
         parent_positions = np.where(in_tree, found, -1).astype(np.int64)
         invalid_ids, invalid_periods = invalid_pairs
-        position = np.searchsorted(ids, invalid_ids)
-        invalid = np.sort(position.astype(np.int64) * _PERIOD_SPAN
-                          + np.asarray(invalid_periods, dtype=np.int64))
+        position = np.searchsorted(ids, invalid_ids).astype(np.int64)
+        periods = np.asarray(invalid_periods, dtype=np.int64)
+        invalid = np.sort(position * _PERIOD_SPAN + periods)
+        parent_at = parent_positions[position] if len(ids) else position
+        invalid_children = np.sort(parent_at[parent_at >= 0] * _PERIOD_SPAN
+                                   + periods[parent_at >= 0])
+        children = np.bincount(parent_positions[parent_positions >= 0],
+                               minlength=len(ids)).astype(np.int64)
         return cls(ids=ids, parents=parents, parent_positions=parent_positions,
-                   invalid=invalid)
+                   invalid=invalid, children=children, invalid_children=invalid_children)
+
+    def locate(self, territory_ids: Ints) -> tuple[Ints, Bools]:
+        """(position, known) of each territory id: `known` is False for ids outside the
+        tree, whose position is then any valid one."""
+        if not len(self.ids):
+            count = len(territory_ids)
+            return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool)
+        where = np.minimum(np.searchsorted(self.ids, territory_ids), len(self.ids) - 1)
+        return where.astype(np.int64), self.ids[where] == territory_ids
+
+    def with_children(self, where: Ints) -> Bools:
+        """Whether the territories at `where` have children (in any period)."""
+        if not len(self.ids):
+            return np.zeros(len(where), dtype=bool)
+        return np.asarray(self.children[where] > 0, dtype=bool)
+
+    def children_expected(self, where: Ints, period_key: Int32s) -> Ints:
+        """The direct children of the territories at `where` that exist in the periods
+        `period_key` (pairwise)."""
+        if not len(self.ids):
+            return np.zeros(len(where), dtype=np.int64)
+        expected = self.children[where]
+        if len(self.invalid_children):
+            # Only the rows of territories with such a child are looked up.
+            partial = np.zeros(len(self.ids), dtype=bool)
+            partial[self.invalid_children // _PERIOD_SPAN] = True
+            chosen = np.flatnonzero(partial[where])
+            pair = where[chosen] * _PERIOD_SPAN + period_key[chosen]
+            expected[chosen] -= (np.searchsorted(self.invalid_children, pair, side="right")
+                                 - np.searchsorted(self.invalid_children, pair))
+        return expected
 
 
 @dataclass(frozen=True)
@@ -132,20 +173,16 @@ class Rows:
         )
 
 
-def series_figures(rows: Rows, tree: TerritoryTree, higher: Collection[int]
-                   ) -> dict[str, pa.Array]:
+def series_figures(rows: Rows, tree: TerritoryTree, higher: Collection[int], *,
+                   located: tuple[Ints, Bools] | None = None) -> dict[str, pa.Array]:
     """change_previous, trend_slope, rank, rank_of and reported (children counted) for every
     row, aligned with `rows`.
 
     Rows of territories outside the tree get NULLs (the final assembly drops them).
-    `higher`: the ids of the indicators where a higher value is better.
+    `higher`: the ids of the indicators where a higher value is better; `located`: the
+    rows' `tree.locate`, if the caller has it.
     """
-    count = len(rows.indicator_id)
-    if len(tree.ids):
-        where = np.minimum(np.searchsorted(tree.ids, rows.territory_id), len(tree.ids) - 1)
-        known = tree.ids[where] == rows.territory_id
-    else:
-        where, known = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool)
+    where, known = located if located is not None else tree.locate(rows.territory_id)
     # The two halves are independent and numpy releases the GIL in its loops and sorts:
     # on a 2-core machine they run side by side.
     with ThreadPoolExecutor(max_workers=1) as pool:
