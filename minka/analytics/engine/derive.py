@@ -410,7 +410,7 @@ def _change_base(inputs: DeriveInputs, rows: Rows, slices: _Slices, where: Ints,
         table[rank[slices.number[candidates]] * territories + where[candidates]] = candidates
         target = table[slices.spread(rank)[source] * territories + where[source]]
         found = target >= 0
-    else:  # pragma: no cover - exercised by a test that lowers DENSE_BASE_ROWS
+    else:
         keys = slices.number[candidates] * territories + where[candidates]  # ascending
         at, found = _found(keys, slices.spread(base_slice)[source] * territories
                            + where[source])
