@@ -45,26 +45,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from minka.analytics.engine.derive_series import (
+    CHUNK_ROWS,
+    PERIOD_SPAN,
     TREND_MINIMUM,
     TREND_WINDOW,
     Bools,
     Floats,
     Int32s,
     Ints,
+    Layout,
     Rows,
+    Slices,
     TerritoryTree,
+    positions,
     series_figures,
 )
-from minka.analytics.engine.derive_targets import KEY_SPAN, Targets, judge
+from minka.analytics.engine.derive_targets import Targets, judge
 from minka.analytics.engine.dimensions import (
     KEY_STRIDE,
     RANK_TYPE,
@@ -91,9 +94,9 @@ RESULT_ORDER = "indicator_id, period_key, breakdown_id, territory_id"
 breakdown, a hundred territories) then reads a few contiguous runs. Period keys order
 types coarse to fine, then time."""
 
-DENSE_BASE_ROWS = 1 << 20
-"""Base rows are found through a table of (base slice × territory) entries when it has at
-most the batch's rows and this many more (a lookup per row), else by a binary search."""
+ROW_GROUP_ROWS = 122_880
+"""DuckDB's row group: the rows leave in Arrow batches of this many, which an INSERT scans
+in parallel (one batch would be one thread) and turns into whole row groups."""
 _STATUSES = (Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK)
 """`derive_targets.judge`'s status codes 0, 1, 2."""
 
@@ -105,7 +108,7 @@ class DeriveInputs:
 
     Periods: `period_keys` sorted, their `period_ends` (day numbers) and `period_codes`
     (position in the store's period dictionary, −1 if it cannot hold it). Base periods:
-    `base_from` sorted indicator id × KEY_SPAN + period key, `base_to` the base period's
+    `base_from` sorted indicator id × PERIOD_SPAN + period key, `base_to` the base period's
     key. Per indicator id: `higher` (higher is better) and `tolerance`. `dictionaries`: the
     values of the store's text columns (its ENUM types; the indicator's codes in id order),
     and `type_codes`, `breakdown_codes`, `status_codes` the positions in them of each type
@@ -171,7 +174,7 @@ def derive_inputs(dims: Dimensions, dictionaries: Mapping[str, Sequence[str]]
                 continue
             found = base_period(period, spec.base_year)
             if found is not None:
-                base[dims.indicator_id[code] * KEY_SPAN + key] = period_key(found)
+                base[dims.indicator_id[code] * PERIOD_SPAN + key] = period_key(found)
     base_from = np.array(sorted(base), dtype=np.int64)
 
     encoded = {name: pa.array(list(values), pa.string())
@@ -213,56 +216,6 @@ def _codes(values: Sequence[str], dictionary: Sequence[str]) -> Ints:
     return np.array([positions.get(v, -1) for v in values], dtype=np.int64)
 
 
-@dataclass(frozen=True)
-class _Slices:
-    """The batch's slices: the runs of rows with equal (indicator, period, breakdown) in
-    RESULT_ORDER (their territories ascending). Per slice: `starts` (its first row, then
-    one more entry: the row count), `sizes`, `indicator`, `period_key`, `breakdown`; per
-    row: `number`, its slice.
-
-    Whatever depends on the slice only (period codes, base period, breakdown) is computed
-    once per slice and spread to its rows (`spread`): a national batch has millions of
-    rows but a few thousand slices.
-    """
-
-    starts: Ints
-    sizes: Ints
-    indicator: Ints
-    period_key: Ints
-    breakdown: Ints
-    number: Ints
-
-    @classmethod
-    def of(cls, rows: Rows) -> _Slices:
-        count = len(rows.indicator_id)
-        first = np.zeros(count, dtype=bool)
-        first[:1] = True
-        for key in (rows.indicator_id, rows.period_key, rows.breakdown_id):
-            first[1:] |= key[1:] != key[:-1]
-        starts = np.flatnonzero(first)
-        sizes = np.diff(np.append(starts, count))
-        return cls(
-            starts=np.append(starts, count), sizes=sizes,
-            indicator=rows.indicator_id[starts].astype(np.int64),
-            period_key=rows.period_key[starts].astype(np.int64),
-            breakdown=rows.breakdown_id[starts].astype(np.int64),
-            number=np.repeat(np.arange(len(starts), dtype=np.int64), sizes),
-        )
-
-    def spread(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        """Per-slice `values` repeated for each row of the slice."""
-        return np.repeat(values, self.sizes)
-
-
-def _found(sorted_keys: Ints, wanted: Ints) -> tuple[Ints, Bools]:
-    """(position, found) of each wanted key among sorted keys; the position of a key not
-    found is any valid one (0 when there are none)."""
-    if not len(sorted_keys):
-        return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_keys, wanted), len(sorted_keys) - 1)
-    return at, sorted_keys[at] == wanted
-
-
 def derive_compute(
     con: duckdb.DuckDBPyConnection,
     inputs: DeriveInputs,
@@ -271,7 +224,8 @@ def derive_compute(
     scope: str | None = None,
 ) -> pa.Table:
     """The result rows of the relation `values` (indicators.INDICATOR_VALUE_COLUMNS) as
-    Arrow, RESULT_COLUMNS in the store's types (`_result_arrow`), in RESULT_ORDER.
+    Arrow, RESULT_COLUMNS in the store's types (`_result_arrow`), in RESULT_ORDER, in
+    batches of ROW_GROUP_ROWS.
 
     `values` must hold every row the output rows read: their series' 4 periods before and
     base period, their siblings (ranks) and children (completeness); `scope`
@@ -279,13 +233,14 @@ def derive_compute(
     """
     # Sorted once (RESULT_ORDER) before any figure is added: the store is then clustered
     # by indicator, period and breakdown (zone maps), and slices are runs of rows.
-    table = sql_run(con, f"SELECT * FROM {values} ORDER BY {RESULT_ORDER}").to_arrow_table()
+    table = sql_run(con, f"SELECT * FROM {values} ORDER BY {RESULT_ORDER}").to_arrow_table(
+        batch_size=ROW_GROUP_ROWS * 8)
     rows = Rows.from_arrow(table)
     with step_traced(f"numpy series_figures ({table.num_rows} rows)"):
-        located = inputs.tree.locate(rows.territory_id)
-        series = series_figures(rows, inputs.tree, inputs.higher_ids, located=located)
+        layout = Layout.of(rows, inputs.tree)
+        series = series_figures(rows, inputs.tree, inputs.higher_ids, layout=layout)
     with step_traced(f"numpy base values, targets, children ({table.num_rows} rows)"):
-        figures = _row_figures(con, inputs, rows, located, series, scope)
+        figures = _row_figures(con, inputs, rows, layout, series, scope)
     with step_traced("arrow result rows"):
         return _result_arrow(inputs, table, series, figures)
 
@@ -314,17 +269,16 @@ class _Figures:
 
 
 def _row_figures(con: duckdb.DuckDBPyConnection, inputs: DeriveInputs, rows: Rows,
-                 located: tuple[Ints, Bools], series: dict[str, pa.Array],
-                 scope: str | None) -> _Figures:
+                 layout: Layout, series: dict[str, pa.Array], scope: str | None
+                 ) -> _Figures:
     count = len(rows.indicator_id)
     tree = inputs.tree
-    where, known = located
-    slices = _Slices.of(rows)
-    period_at, period_known = _found(inputs.period_keys, slices.period_key)
+    where, known, slices = layout.where, layout.known, layout.slices
+    period_at, period_known = positions(inputs.period_keys, slices.period_key)
     output = known & slices.spread(period_known)
     if scope is not None:
         output &= _in_scope(con, scope, inputs, slices, period_at, where, known)
-    change_base, has_change_base = _change_base(inputs, rows, slices, where, known, output)
+    change_base, has_change_base = _change_base(inputs, rows, layout, output)
 
     target = np.zeros(count)
     has_target = np.zeros(count, dtype=bool)
@@ -379,58 +333,38 @@ def _row_figures(con: duckdb.DuckDBPyConnection, inputs: DeriveInputs, rows: Row
     )
 
 
-def _change_base(inputs: DeriveInputs, rows: Rows, slices: _Slices, where: Ints,
-                 known: Bools, output: Bools) -> tuple[Floats, Bools]:
+def _change_base(inputs: DeriveInputs, rows: Rows, layout: Layout, output: Bools
+                 ) -> tuple[Floats, Bools]:
     """value − the value of the same territory and breakdown in the base period, for the
     output rows whose base row has a value (and which have one)."""
     count = len(rows.indicator_id)
     change = np.zeros(count)
     valid = np.zeros(count, dtype=bool)
-    if not len(inputs.base_from) or not count:
+    if not len(inputs.base_from):
         return change, valid
-    at, based = _found(inputs.base_from, slices.indicator * KEY_SPAN + slices.period_key)
-    # Slices are in RESULT_ORDER, so their packed keys ascend (period keys < KEY_SPAN).
-    breakdowns = len(inputs.breakdown_codes)
-    slice_keys = (slices.indicator * KEY_SPAN + slices.period_key) * breakdowns
-    slice_keys += slices.breakdown
-    base_keys = (slices.indicator * KEY_SPAN + inputs.base_to[at]) * breakdowns
-    base_keys += slices.breakdown
-    base_slice, found = _found(slice_keys, base_keys)
-    base_slice = np.where(based & found, base_slice, -1)
-    source = np.flatnonzero(output & slices.spread(base_slice >= 0))
-    bases = np.unique(base_slice[base_slice >= 0])
-    is_base = np.zeros(len(slices.sizes), dtype=bool)
-    is_base[bases] = True
-    candidates = np.flatnonzero(known & slices.spread(is_base))  # the base slices' rows
-    territories = len(inputs.tree.ids)
-    if len(bases) * territories <= count + DENSE_BASE_ROWS:
-        # A table of the base slices' rows by (base slice, territory).
-        rank = np.searchsorted(bases, base_slice)
-        table = np.full(len(bases) * territories, -1, dtype=np.int64)
-        table[rank[slices.number[candidates]] * territories + where[candidates]] = candidates
-        target = table[slices.spread(rank)[source] * territories + where[source]]
-        found = target >= 0
-    else:
-        keys = slices.number[candidates] * territories + where[candidates]  # ascending
-        at, found = _found(keys, slices.spread(base_slice)[source] * territories
-                           + where[source])
-        target = candidates[at]
-    source, target = source[found], target[found]
-    present = rows.has_value[source] & rows.has_value[target]
-    source, target = source[present], target[present]
-    change[source] = rows.value[source] - rows.value[target]
-    valid[source] = True
+    slices = layout.slices
+    at, based = positions(inputs.base_from,
+                          slices.indicator * PERIOD_SPAN + slices.period_key)
+    base_slice = slices.find(np.where(based, inputs.base_to[at], -1))
+    for start in range(0, count, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, count)
+        base = layout.index.find(base_slice[slices.number[start:stop]],
+                                 layout.where[start:stop])
+        valid[start:stop] = (output[start:stop] & rows.has_value[start:stop] & (base >= 0)
+                             & rows.has_value[base])
+        with np.errstate(all="ignore"):  # IEEE results (inf) as DuckDB's
+            change[start:stop] = rows.value[start:stop] - rows.value[base]
     return change, valid
 
 
 def _in_scope(con: duckdb.DuckDBPyConnection, scope: str, inputs: DeriveInputs,
-              slices: _Slices, period_at: Ints, where: Ints, known: Bools) -> Bools:
+              slices: Slices, period_at: Ints, where: Ints, known: Bools) -> Bools:
     """Whether each row's (indicator, period, territory) is in the relation `scope`
     (rows of unknown territories or periods: any answer, they are not output)."""
     found = sql_run(con, f"SELECT indicator_id, period_key, territory_id FROM {scope}"
                     ).to_arrow_table()
     periods, territories = len(inputs.period_keys), len(inputs.tree.ids)
-    period, period_known = _found(
+    period, period_known = positions(
         inputs.period_keys, np.asarray(found.column("period_key").to_numpy(), np.int64))
     territory, territory_known = inputs.tree.locate(
         np.asarray(found.column("territory_id").to_numpy(), np.int64))
@@ -439,7 +373,7 @@ def _in_scope(con: duckdb.DuckDBPyConnection, scope: str, inputs: DeriveInputs,
     wanted = np.unique((indicator[chosen] * periods + period[chosen]) * territories
                        + territory[chosen])
     own = slices.spread(slices.indicator * periods + period_at) * territories + where
-    return _found(wanted, own)[1] & known
+    return positions(wanted, own)[1] & known
 
 
 def _result_arrow(inputs: DeriveInputs, table: pa.Table, series: dict[str, pa.Array],
@@ -479,7 +413,8 @@ def _result_arrow(inputs: DeriveInputs, table: pa.Table, series: dict[str, pa.Ar
     result = pa.table(columns)
     if not figures.output.all():
         result = result.filter(pa.array(figures.output))
-    return result
+    return pa.Table.from_batches(result.to_batches(max_chunksize=ROW_GROUP_ROWS),
+                                 schema=result.schema)
 
 
 def _encoded(codes: Int32s, dictionary: pa.Array) -> pa.DictionaryArray:

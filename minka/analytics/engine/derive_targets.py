@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minka.analytics.engine.derive_series import Bools, Floats, Ints
+from minka.analytics.engine.derive_series import PERIOD_SPAN, Bools, Floats, Ints
 from minka.analytics.engine.dimensions import (
     KEY_STRIDE,
     RANK_TYPE,
@@ -42,8 +42,6 @@ from minka.analytics.engine.periods import Period, PeriodError, period_parse
 
 DAY_SPAN = 1 << 22
 """Day numbers (`date.toordinal`, below 3.7 million up to year 9999) stay below this."""
-KEY_SPAN = 1 << 24
-"""Period keys stay below this (5 types × `KEY_STRIDE`)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class Targets:
 
     A target's *group* is indicator id × `territories` + the territory's position in the
     territory tree (targets of territories outside the tree apply to no row). `exact` is
-    sorted group × KEY_SPAN + period key, `exact_at` the target of each; `later` is sorted
+    sorted group × PERIOD_SPAN + period key, `exact_at` the target of each; `later` is sorted
     group × DAY_SPAN + end day with, among equal ends, the latest start first, `later_at`
     the target of each. Per target: `value`, `end` (day number), `period_code` (its
     position in the store's period type, −1 if the type cannot hold it) and `end_ordinal`,
@@ -96,7 +94,7 @@ class Targets:
         group = np.array([k[0] for k in keys], dtype=np.int64)
         end = np.array([p.end.toordinal() for p in periods], dtype=np.int64)
         start = np.array([k[2] for k in keys], dtype=np.int64)
-        exact = group * KEY_SPAN + np.array([k[1] for k in keys], dtype=np.int64)
+        exact = group * PERIOD_SPAN + np.array([k[1] for k in keys], dtype=np.int64)
         later_order = np.lexsort((-start, end, group))
         return cls(
             territories=len(tree_ids),
@@ -121,7 +119,7 @@ class Targets:
         chosen = np.full(len(group), -1, dtype=np.int64)
         if not len(self.exact) or not len(group):
             return chosen
-        wanted = group * KEY_SPAN + period_key
+        wanted = group * PERIOD_SPAN + period_key
         at = np.minimum(np.searchsorted(self.exact, wanted), len(self.exact) - 1)
         found = self.exact[at] == wanted
         chosen[found] = self.exact_at[at[found]]

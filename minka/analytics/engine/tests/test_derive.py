@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minka.analytics.engine import derive
+from minka.analytics.engine import derive_series
 from minka.analytics.engine.derive import derive_compute, derive_inputs
 from minka.analytics.engine.dimensions import (
     Dimensions,
@@ -212,10 +212,10 @@ def _values(rows: list[tuple[int, str, float | None]]) -> pa.Table:
     })
 
 
-@pytest.mark.parametrize("dense_rows", [derive.DENSE_BASE_ROWS, -(10**9)])
-def test_rows_out_of_scope_are_read_but_not_output(monkeypatch, dense_rows):
-    # dense_rows: the base rows are found through the table, then by binary search.
-    monkeypatch.setattr(derive, "DENSE_BASE_ROWS", dense_rows)
+@pytest.mark.parametrize("dense_extra", [derive_series.DENSE_EXTRA, -(10**9)])
+def test_rows_out_of_scope_are_read_but_not_output(monkeypatch, dense_extra):
+    # dense_extra: rows are found through the index's table, then by binary search.
+    monkeypatch.setattr(derive_series, "DENSE_EXTRA", dense_extra)
     cat = catalogue([element("S")], [indicator(base_year=2022)], territories=FOUR,
                     targets=(Target("I", 11, "2023", 30.0),))
     dims = Dimensions(cat)
