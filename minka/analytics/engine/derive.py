@@ -52,7 +52,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from minka.analytics.engine.derive_series import (
-    CHUNK_ROWS,
     PERIOD_SPAN,
     TREND_MINIMUM,
     TREND_WINDOW,
@@ -62,7 +61,6 @@ from minka.analytics.engine.derive_series import (
     Ints,
     Layout,
     Rows,
-    Slices,
     TerritoryTree,
     positions,
     series_figures,
@@ -224,8 +222,8 @@ def derive_compute(
     scope: str | None = None,
 ) -> pa.Table:
     """The result rows of the relation `values` (indicators.INDICATOR_VALUE_COLUMNS) as
-    Arrow, RESULT_COLUMNS in the store's types (`_result_arrow`), in RESULT_ORDER, in
-    batches of ROW_GROUP_ROWS.
+    Arrow, RESULT_COLUMNS in the store's types (`_Batch.result`), in RESULT_ORDER, in
+    batches of at most ROW_GROUP_ROWS.
 
     `values` must hold every row the output rows read: their series' 4 periods before and
     base period, their siblings (ranks) and children (completeness); `scope`
@@ -239,191 +237,206 @@ def derive_compute(
     with step_traced(f"numpy series_figures ({table.num_rows} rows)"):
         layout = Layout.of(rows, inputs.tree)
         series = series_figures(rows, inputs.tree, inputs.higher_ids, layout=layout)
-    with step_traced(f"numpy base values, targets, children ({table.num_rows} rows)"):
-        figures = _row_figures(con, inputs, rows, layout, series, scope)
-    with step_traced("arrow result rows"):
-        return _result_arrow(inputs, table, series, figures)
+    with step_traced(f"numpy base values, targets, children, arrow ({table.num_rows} rows)"):
+        batch = _Batch.of(con, inputs, table, rows, layout, series, scope)
+        # A row group's rows at a time: the arrays stay small and their memory is reused.
+        return pa.concat_tables([
+            batch.result(start, min(start + ROW_GROUP_ROWS, table.num_rows))
+            for start in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS)])
 
 
-@dataclass
-class _Figures:
-    """What `_row_figures` adds, per row of the batch (values and validity); the text
-    columns as positions in the store's dictionaries (−1: NULL)."""
+@dataclass(frozen=True)
+class _Batch:
+    """A batch's rows (`table`, `rows`, `layout`), their `series` figures, and what the
+    other figures need per slice: its period's position in the dimensions (`period_at`,
+    `period_known`), its codes in the store's dictionaries, its base slice (−1 none).
+    `scope`: the sorted packed (indicator, period, territory) keys to output
+    (`_scope_keys`), None for all."""
 
-    output: Bools  # the territory and period are known, the row is in scope
-    indicator: Int32s
+    inputs: DeriveInputs
+    table: pa.Table
+    rows: Rows
+    layout: Layout
+    series: dict[str, pa.Array]
+    period_at: Ints
+    period_known: Bools
+    indicator_code: Int32s
+    period_code: Int32s
+    type_code: Int32s
+    breakdown_code: Int32s
+    base_slice: Ints
+    scope: Ints | None
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection, inputs: DeriveInputs, table: pa.Table,
+           rows: Rows, layout: Layout, series: dict[str, pa.Array], scope: str | None
+           ) -> _Batch:
+        slices = layout.slices
+        period_at, period_known = positions(inputs.period_keys, slices.period_key)
+        base_slice = np.full(len(slices.sizes), -1, dtype=np.int64)
+        if len(inputs.base_from):
+            at, based = positions(inputs.base_from,
+                                  slices.indicator * PERIOD_SPAN + slices.period_key)
+            base_slice = slices.find(np.where(based, inputs.base_to[at], -1))
+        return cls(
+            inputs=inputs, table=table, rows=rows, layout=layout, series=series,
+            period_at=period_at, period_known=period_known,
+            indicator_code=(slices.indicator - 1).astype(np.int32),
+            period_code=np.where(period_known, inputs.period_codes[period_at], -1
+                                 ).astype(np.int32),
+            type_code=inputs.type_codes[slices.period_key // KEY_STRIDE].astype(np.int32),
+            breakdown_code=inputs.breakdown_codes[slices.breakdown].astype(np.int32),
+            base_slice=base_slice,
+            scope=None if scope is None else _scope_keys(con, scope, inputs),
+        )
+
+    def result(self, start: int, stop: int) -> pa.Table:
+        """The output rows among rows start … stop − 1, as Arrow, each column in the
+        store's type and order: the text columns dictionary-encoded with the store's ENUM
+        values as dictionaries (DuckDB then converts each dictionary once per vector, not
+        each row), the others as stored."""
+        inputs, rows, slices = self.inputs, self.rows, self.layout.slices
+        count = stop - start
+        number = slices.number[start:stop]
+        where, known = self.layout.where[start:stop], self.layout.known[start:stop]
+        output = known & self.period_known[number]
+        if self.scope is not None:
+            own = (slices.indicator[number] * len(inputs.period_keys)
+                   + self.period_at[number]) * len(inputs.tree.ids) + where
+            output &= positions(self.scope, own)[1]
+        # change_base: value − the value of the same territory and breakdown in the base
+        # period, when both have one.
+        base = self.layout.index.find(self.base_slice[number], where)
+        value, has_value = rows.value[start:stop], rows.has_value[start:stop]
+        has_change_base = output & has_value & (base >= 0) & rows.has_value[base]
+        with np.errstate(all="ignore"):  # IEEE results (inf) as DuckDB's
+            change_base = value - rows.value[base]
+        target = _TargetColumns.of(self, start, count, np.flatnonzero(
+            output & (slices.breakdown[number] == 0)))
+        no_children = ~(known & inputs.tree.with_children(where))
+        dictionaries = inputs.dictionaries
+
+        def column(name: str) -> pa.ChunkedArray:
+            return self.table.column(name).slice(start, count)
+
+        def series(name: str) -> pa.Array:
+            return self.series[name].slice(start, count)
+
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {
+            "indicator": _encoded(self.indicator_code[number], dictionaries["indicator"]),
+            "territory_id": column("territory_id"),
+            "period": _encoded(self.period_code[number], dictionaries["period"]),
+            "period_type": _encoded(self.type_code[number], dictionaries["period_type"]),
+            "breakdown": _encoded(self.breakdown_code[number], dictionaries["breakdown"]),
+            "value": column("value"),
+            "numerator": column("numerator"),
+            "denominator": column("denominator"),
+            "reason": _reasons(column("reason"), dictionaries["reason"]),
+            "target": pa.array(target.value, mask=~target.valid),
+            "target_period": _encoded(target.period, dictionaries["target_period"],
+                                      valid=target.valid),
+            "status": _encoded(target.status, dictionaries["status"],
+                               valid=target.has_status),
+            "change_previous": series("change_previous"),
+            "change_base": pa.array(change_base, mask=~has_change_base),
+            "trend_slope": series("trend_slope"),
+            "forecast": pa.array(target.forecast, mask=~target.has_forecast),
+            "forecast_meets_target": pa.array(target.meets, mask=~target.has_forecast),
+            "rank": series("rank"),
+            "rank_of": series("rank_of"),
+            "reported_children": pa.array(
+                np.asarray(series("reported").to_numpy(zero_copy_only=False),
+                           dtype=np.int32), mask=no_children),
+            "expected_children": pa.array(
+                inputs.tree.children_expected(where, rows.period_key[start:stop]),
+                mask=no_children),
+            "from_successors": column("from_successors"),
+        }
+        assert list(columns) == list(RESULT_COLUMNS)
+        result = pa.table(columns)
+        return result if output.all() else result.filter(pa.array(output))
+
+
+@dataclass(frozen=True)
+class _TargetColumns:
+    """target, target_period, forecast, status and forecast_meets_target of some rows
+    (values and validity; codes in the store's dictionaries)."""
+
+    value: Floats
+    valid: Bools  # also the validity of `period`
     period: Int32s
-    period_type: Int32s
-    breakdown: Int32s
-    change_base: Floats
-    has_change_base: Bools
-    target: Floats
-    has_target: Bools
-    target_period: Int32s
     forecast: Floats
-    has_forecast: Bools
+    has_forecast: Bools  # also the validity of `meets`
     status: Int32s
+    has_status: Bools
     meets: Bools
-    has_children: Bools
-    expected: Ints
 
-
-def _row_figures(con: duckdb.DuckDBPyConnection, inputs: DeriveInputs, rows: Rows,
-                 layout: Layout, series: dict[str, pa.Array], scope: str | None
-                 ) -> _Figures:
-    count = len(rows.indicator_id)
-    tree = inputs.tree
-    where, known, slices = layout.where, layout.known, layout.slices
-    period_at, period_known = positions(inputs.period_keys, slices.period_key)
-    output = known & slices.spread(period_known)
-    if scope is not None:
-        output &= _in_scope(con, scope, inputs, slices, period_at, where, known)
-    change_base, has_change_base = _change_base(inputs, rows, layout, output)
-
-    target = np.zeros(count)
-    has_target = np.zeros(count, dtype=bool)
-    target_period = np.full(count, -1, dtype=np.int32)
-    forecast = np.zeros(count)
-    has_forecast = np.zeros(count, dtype=bool)
-    status = np.full(count, -1, dtype=np.int32)
-    meets = np.zeros(count, dtype=bool)
-    totals = np.flatnonzero(output & slices.spread(slices.breakdown == 0))
-    total_slice = slices.number[totals]
-    period_end = inputs.period_ends[period_at[total_slice]]
-    chosen = inputs.targets.choose(slices.indicator[total_slice] * len(tree.ids)
-                                   + where[totals], slices.period_key[total_slice], period_end)
-    with_target = chosen >= 0
-    if with_target.any():
-        judged_rows, chosen = totals[with_target], chosen[with_target]
-        indicator = slices.indicator[total_slice[with_target]]
-        slope = series["trend_slope"].take(pa.array(judged_rows))
-        judged = judge(
-            inputs.targets, chosen,
-            period_key=slices.period_key[total_slice[with_target]],
-            period_end=period_end[with_target],
-            value=rows.value[judged_rows], has_value=rows.has_value[judged_rows],
+    @classmethod
+    def of(cls, batch: _Batch, start: int, count: int, totals: Ints) -> _TargetColumns:
+        """For rows start … start + count − 1 of `batch`, of which `totals` (relative to
+        start) are output rows of the total breakdown, the only ones judged."""
+        inputs, rows, slices = batch.inputs, batch.rows, batch.layout.slices
+        found = cls(value=np.zeros(count), valid=np.zeros(count, dtype=bool),
+                    period=np.zeros(count, dtype=np.int32), forecast=np.zeros(count),
+                    has_forecast=np.zeros(count, dtype=bool),
+                    status=np.zeros(count, dtype=np.int32),
+                    has_status=np.zeros(count, dtype=bool), meets=np.zeros(count, dtype=bool))
+        number = slices.number[start + totals]
+        period_end = inputs.period_ends[batch.period_at[number]]
+        chosen = inputs.targets.choose(
+            slices.indicator[number] * len(inputs.tree.ids)
+            + batch.layout.where[start + totals], slices.period_key[number], period_end)
+        judged = chosen >= 0
+        if not judged.any():
+            return found
+        at, number, chosen = totals[judged], number[judged], chosen[judged]
+        indicator = slices.indicator[number]
+        slope = batch.series["trend_slope"].take(pa.array(start + at))
+        figures = judge(
+            inputs.targets, chosen, period_key=slices.period_key[number],
+            period_end=period_end[judged], value=rows.value[start + at],
+            has_value=rows.has_value[start + at],
             slope=np.asarray(slope.to_numpy(zero_copy_only=False), dtype=np.float64),
             has_slope=np.asarray(slope.is_valid().to_numpy(zero_copy_only=False),
                                  dtype=bool),
             higher=inputs.higher[indicator], tolerance=inputs.tolerance[indicator])
-        if (judged.period_code < 0).any():
-            beyond = inputs.targets.period_id[int(chosen[np.argmin(judged.period_code)])]
+        if (figures.period_code < 0).any():
+            beyond = inputs.targets.period_id[int(chosen[np.argmin(figures.period_code)])]
             raise ValueError(f"the store's periods cannot hold the target period {beyond}")
-        target[judged_rows], has_target[judged_rows] = judged.target, True
-        target_period[judged_rows] = judged.period_code
-        forecast[judged_rows] = judged.forecast
-        has_forecast[judged_rows] = judged.forecast_valid
-        status[judged_rows] = np.where(judged.status >= 0,
-                                       inputs.status_codes[judged.status], -1)
-        meets[judged_rows] = judged.meets
-
-    return _Figures(
-        output=output,
-        indicator=slices.spread((slices.indicator - 1).astype(np.int32)),
-        period=slices.spread(np.where(period_known, inputs.period_codes[period_at], -1
-                                      ).astype(np.int32)),
-        period_type=slices.spread(
-            inputs.type_codes[slices.period_key // KEY_STRIDE].astype(np.int32)),
-        breakdown=slices.spread(inputs.breakdown_codes[slices.breakdown].astype(np.int32)),
-        change_base=change_base, has_change_base=has_change_base,
-        target=target, has_target=has_target, target_period=target_period,
-        forecast=forecast, has_forecast=has_forecast, status=status, meets=meets,
-        has_children=known & tree.with_children(where),
-        expected=tree.children_expected(where, rows.period_key),
-    )
+        found.value[at], found.valid[at] = figures.target, True
+        found.period[at] = figures.period_code
+        found.forecast[at], found.has_forecast[at] = figures.forecast, figures.forecast_valid
+        found.status[at] = inputs.status_codes[np.maximum(figures.status, 0)]
+        found.has_status[at] = figures.status >= 0
+        found.meets[at] = figures.meets
+        return found
 
 
-def _change_base(inputs: DeriveInputs, rows: Rows, layout: Layout, output: Bools
-                 ) -> tuple[Floats, Bools]:
-    """value − the value of the same territory and breakdown in the base period, for the
-    output rows whose base row has a value (and which have one)."""
-    count = len(rows.indicator_id)
-    change = np.zeros(count)
-    valid = np.zeros(count, dtype=bool)
-    if not len(inputs.base_from):
-        return change, valid
-    slices = layout.slices
-    at, based = positions(inputs.base_from,
-                          slices.indicator * PERIOD_SPAN + slices.period_key)
-    base_slice = slices.find(np.where(based, inputs.base_to[at], -1))
-    for start in range(0, count, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, count)
-        base = layout.index.find(base_slice[slices.number[start:stop]],
-                                 layout.where[start:stop])
-        valid[start:stop] = (output[start:stop] & rows.has_value[start:stop] & (base >= 0)
-                             & rows.has_value[base])
-        with np.errstate(all="ignore"):  # IEEE results (inf) as DuckDB's
-            change[start:stop] = rows.value[start:stop] - rows.value[base]
-    return change, valid
-
-
-def _in_scope(con: duckdb.DuckDBPyConnection, scope: str, inputs: DeriveInputs,
-              slices: Slices, period_at: Ints, where: Ints, known: Bools) -> Bools:
-    """Whether each row's (indicator, period, territory) is in the relation `scope`
-    (rows of unknown territories or periods: any answer, they are not output)."""
+def _scope_keys(con: duckdb.DuckDBPyConnection, scope: str, inputs: DeriveInputs) -> Ints:
+    """The rows of the relation `scope` (indicator_id, period_key, territory_id) of known
+    periods and territories, as sorted keys (indicator × periods + period position) ×
+    territories + territory position."""
     found = sql_run(con, f"SELECT indicator_id, period_key, territory_id FROM {scope}"
                     ).to_arrow_table()
-    periods, territories = len(inputs.period_keys), len(inputs.tree.ids)
     period, period_known = positions(
         inputs.period_keys, np.asarray(found.column("period_key").to_numpy(), np.int64))
     territory, territory_known = inputs.tree.locate(
         np.asarray(found.column("territory_id").to_numpy(), np.int64))
     indicator = np.asarray(found.column("indicator_id").to_numpy(), dtype=np.int64)
     chosen = period_known & territory_known
-    wanted = np.unique((indicator[chosen] * periods + period[chosen]) * territories
-                       + territory[chosen])
-    own = slices.spread(slices.indicator * periods + period_at) * territories + where
-    return positions(wanted, own)[1] & known
+    return np.unique((indicator[chosen] * len(inputs.period_keys) + period[chosen])
+                     * len(inputs.tree.ids) + territory[chosen])
 
 
-def _result_arrow(inputs: DeriveInputs, table: pa.Table, series: dict[str, pa.Array],
-                  figures: _Figures) -> pa.Table:
-    """The output rows as Arrow, each column in the store's type and order: the text
-    columns dictionary-encoded with the store's ENUM values as dictionaries (DuckDB then
-    converts each dictionary once per vector, not each row), the others as stored."""
-    dictionaries = inputs.dictionaries
-    no_children = ~figures.has_children
-    columns: dict[str, pa.Array | pa.ChunkedArray] = {
-        "indicator": _encoded(figures.indicator, dictionaries["indicator"]),
-        "territory_id": table.column("territory_id"),
-        "period": _encoded(figures.period, dictionaries["period"]),
-        "period_type": _encoded(figures.period_type, dictionaries["period_type"]),
-        "breakdown": _encoded(figures.breakdown, dictionaries["breakdown"]),
-        "value": table.column("value"),
-        "numerator": table.column("numerator"),
-        "denominator": table.column("denominator"),
-        "reason": _reasons(table.column("reason"), dictionaries["reason"]),
-        "target": pa.array(figures.target, mask=~figures.has_target),
-        "target_period": _encoded(figures.target_period, dictionaries["target_period"]),
-        "status": _encoded(figures.status, dictionaries["status"]),
-        "change_previous": series["change_previous"],
-        "change_base": pa.array(figures.change_base, mask=~figures.has_change_base),
-        "trend_slope": series["trend_slope"],
-        "forecast": pa.array(figures.forecast, mask=~figures.has_forecast),
-        "forecast_meets_target": pa.array(figures.meets, mask=~figures.has_forecast),
-        "rank": series["rank"],
-        "rank_of": series["rank_of"],
-        "reported_children": pa.array(
-            np.asarray(series["reported"].to_numpy(zero_copy_only=False), dtype=np.int32),
-            mask=no_children),
-        "expected_children": pa.array(figures.expected.astype(np.int32), mask=no_children),
-        "from_successors": table.column("from_successors"),
-    }
-    assert list(columns) == list(RESULT_COLUMNS)
-    result = pa.table(columns)
-    if not figures.output.all():
-        result = result.filter(pa.array(figures.output))
-    return pa.Table.from_batches(result.to_batches(max_chunksize=ROW_GROUP_ROWS),
-                                 schema=result.schema)
-
-
-def _encoded(codes: Int32s, dictionary: pa.Array) -> pa.DictionaryArray:
-    """A dictionary-encoded column: `codes` are positions in `dictionary`, −1 NULL."""
-    missing = codes < 0
-    if missing.any():
-        return pa.DictionaryArray.from_arrays(
-            pa.array(np.where(missing, 0, codes), mask=missing), dictionary)
-    return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary)
+def _encoded(codes: Int32s, dictionary: pa.Array, *, valid: Bools | None = None
+             ) -> pa.DictionaryArray:
+    """A dictionary-encoded column: `codes` are positions in `dictionary`; NULL where
+    not `valid`, or where a code is −1."""
+    missing = None if valid is None else ~valid
+    if valid is None and (codes < 0).any():
+        missing = codes < 0
+        codes = np.where(missing, 0, codes)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=missing), dictionary)
 
 
 def _reasons(column: pa.ChunkedArray, dictionary: pa.Array) -> pa.DictionaryArray:

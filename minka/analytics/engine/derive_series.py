@@ -82,7 +82,7 @@ class TerritoryTree:
     parents: Ints
     parent_positions: Ints
     invalid: Ints
-    children: Ints
+    children: Int32s
     invalid_children: Ints
 
     @classmethod
@@ -106,7 +106,7 @@ class TerritoryTree:
         invalid_children = np.sort(parent_at[parent_at >= 0] * PERIOD_SPAN
                                    + periods[parent_at >= 0])
         children = np.bincount(parent_positions[parent_positions >= 0],
-                               minlength=len(ids)).astype(np.int64)
+                               minlength=len(ids)).astype(np.int32)
         return cls(ids=ids, parents=parents, parent_positions=parent_positions,
                    invalid=invalid, children=children, invalid_children=invalid_children)
 
@@ -123,13 +123,13 @@ class TerritoryTree:
         """Whether the territories at `where` have children (in any period)."""
         if not len(self.ids):
             return np.zeros(len(where), dtype=bool)
-        return np.asarray(self.children[where] > 0, dtype=bool)
+        return np.asarray((self.children > 0)[where], dtype=bool)
 
-    def children_expected(self, where: Ints, period_key: Int32s) -> Ints:
+    def children_expected(self, where: Ints, period_key: Int32s) -> Int32s:
         """The direct children of the territories at `where` that exist in the periods
         `period_key` (pairwise)."""
         if not len(self.ids):
-            return np.zeros(len(where), dtype=np.int64)
+            return np.zeros(len(where), dtype=np.int32)
         expected = self.children[where]
         if len(self.invalid_children):
             # Only the rows of territories with such a child are looked up.

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minka.analytics.engine import derive_series
+from minka.analytics.engine import derive, derive_series
 from minka.analytics.engine.derive import derive_compute, derive_inputs
 from minka.analytics.engine.dimensions import (
     Dimensions,
@@ -212,10 +212,13 @@ def _values(rows: list[tuple[int, str, float | None]]) -> pa.Table:
     })
 
 
-@pytest.mark.parametrize("dense_extra", [derive_series.DENSE_EXTRA, -(10**9)])
-def test_rows_out_of_scope_are_read_but_not_output(monkeypatch, dense_extra):
-    # dense_extra: rows are found through the index's table, then by binary search.
+@pytest.mark.parametrize(("dense_extra", "row_group"), [
+    (derive_series.DENSE_EXTRA, derive.ROW_GROUP_ROWS), (-(10**9), 3)])
+def test_rows_out_of_scope_are_read_but_not_output(monkeypatch, dense_extra, row_group):
+    # Rows found through the index's table, or by binary search; the result made a row
+    # group at a time, or three rows at a time.
     monkeypatch.setattr(derive_series, "DENSE_EXTRA", dense_extra)
+    monkeypatch.setattr(derive, "ROW_GROUP_ROWS", row_group)
     cat = catalogue([element("S")], [indicator(base_year=2022)], territories=FOUR,
                     targets=(Target("I", 11, "2023", 30.0),))
     dims = Dimensions(cat)
