@@ -245,12 +245,14 @@ class RowIndex:
 
     @classmethod
     def build(cls, slices: Slices, where: Ints, known: Bools, territories: int) -> RowIndex:
-        rows = np.flatnonzero(known)
-        keys = slices.number[rows] * territories + where[rows]
         if len(slices.sizes) * territories > len(where) + DENSE_EXTRA:
-            return cls(territories=territories, table=None, keys=keys, rows=rows)
+            rows = np.flatnonzero(known)
+            return cls(territories=territories, table=None,
+                       keys=slices.number[rows] * territories + where[rows], rows=rows)
         table = np.full(len(slices.sizes) * territories, -1, dtype=np.int32)
-        table[keys] = rows
+        for start in range(0, len(where), CHUNK_ROWS):  # small temporaries
+            rows = start + np.flatnonzero(known[start:start + CHUNK_ROWS])
+            table[slices.number[rows] * territories + where[rows]] = rows
         empty = np.zeros(0, dtype=np.int64)
         return cls(territories=territories, table=table, keys=empty, rows=empty)
 
