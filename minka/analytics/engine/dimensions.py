@@ -397,9 +397,6 @@ class Dimensions:
                                      pa.int32()),
             "code": pa.array([i.code for i in indicators], pa.string()),
             "type_rank": pa.array([TYPE_RANK[i.period_type] for i in indicators], pa.int32()),
-            "higher_is_better": pa.array(
-                [i.polarity.value == "higher" for i in indicators], pa.bool_()),
-            "tolerance": pa.array([float(i.tolerance) for i in indicators], pa.float64()),
         })
         _table(con, "dim_breakdown", {
             "breakdown_id": pa.array(list(self.breakdown_id.values()), pa.int32()),
@@ -413,8 +410,6 @@ class Dimensions:
             "parent_id": pa.array([t.parent_id if t.parent_id in known else None
                                    for t in territories], pa.int64()),
             "depth": pa.array([self.depths[t.id] for t in territories], pa.int32()),
-            "valid_from": pa.array([t.valid_from for t in territories], pa.date32()),
-            "valid_to": pa.array([t.valid_to for t in territories], pa.date32()),
             "has_children": pa.array([t.id in has_children for t in territories], pa.bool_()),
         })
 

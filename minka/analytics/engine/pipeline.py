@@ -1,11 +1,11 @@
 """From facts to result rows in one DuckDB connection: the steps every refresh shares.
 
     facts ──aggregate.py──▶ element_final ──indicators.py──▶ indicator_value
-          ──derive.py──▶ indicator_derived ──result_rows_sql──▶ rows of RESULT_COLUMNS
+          ──derive.py──▶ Arrow rows of RESULT_COLUMNS ──_rows_write──▶ the result table
 
 The full, incremental and per-indicator refreshes (`store.py`) differ only in which facts
-they feed and which (indicator, period) slices they keep; the SQL is the same, which is why
-an incremental refresh gives the rows a full refresh would.
+they feed and which (indicator, period) slices they keep; the computation is the same, which
+is why an incremental refresh gives the rows a full refresh would.
 
 Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 """
@@ -24,12 +24,7 @@ from minka.analytics.engine.aggregate import (
     element_values_drop,
     elements_needed,
 )
-from minka.analytics.engine.derive import (
-    derive_compute,
-    derive_release,
-    derive_tables_register,
-    derived_rows_in_order,
-)
+from minka.analytics.engine.derive import DeriveInputs, derive_compute, derive_inputs
 from minka.analytics.engine.dimensions import (
     RANK_TYPE,
     TYPE_RANK,
@@ -188,7 +183,7 @@ def results_compute(
     evaluate; `stored_values`, the stored values of every other row the derived figures
     read; `derive_scope` (indicator_id, period_key, territory_id), the rows to output.
     """
-    registered = False
+    inputs: DeriveInputs | None = None
     written = 0
     for batch in indicator_batches(dims, codes):
         element_values_compute(con, dims, facts=facts,
@@ -204,11 +199,9 @@ def results_compute(
         if new_keys:
             dims.periods_add_keys(new_keys)
             dims.register_periods(con)
-            registered = False
-        if not registered:
-            derive_tables_register(con, dims)
-            result_dims_register(con, dims)
-            registered = True
+            inputs = None
+        if inputs is None:
+            inputs = derive_inputs(dims, result_dictionaries(con))
         values = "indicator_value"
         if stored_values is not None:
             ids = ", ".join(str(dims.indicator_id[c]) for c in batch)
@@ -216,41 +209,25 @@ def results_compute(
                 SELECT * FROM indicator_value UNION ALL BY NAME
                 SELECT * FROM {stored_values} WHERE indicator_id IN ({ids})""")
             values = "indicator_value_all"
-        derive_compute(con, dims, values=values, scope=derive_scope)
-        written += _rows_write(con, "indicator_derived", target)
-        derive_release(con)
+        rows = derive_compute(con, inputs, values=values, scope=derive_scope)
+        written += _rows_write(con, rows, target)
     return written
 
 
-def _rows_write(con: duckdb.DuckDBPyConnection, source: str, target: str) -> int:
-    """Append the rows of the view `source` (`derive_view_create`) to `target`, in order."""
-    with derived_rows_in_order(con):
-        row = sql_run(con, f"INSERT INTO {target} {result_rows_sql(source)}").fetchone()
-    return int(row[0]) if row else 0
+def _rows_write(con: duckdb.DuckDBPyConnection, rows: pa.Table, target: str) -> int:
+    """Append `rows` (RESULT_COLUMNS in the store's types and order, `derive_compute`) to
+    the table `target`, in their order.
 
-
-def result_rows_sql(source: str = "indicator_derived") -> str:
-    """Rows of RESULT_COLUMNS (codes and period ids instead of integer keys).
-
-    Codes come from the typed dimension tables (`result_dims_register`), so they arrive as
-    ENUM values: writing them costs a small integer each, not a string.
+    A plain INSERT of the Arrow table: the text columns arrive dictionary-encoded with the
+    ENUM types' values as dictionaries, so DuckDB converts each vector's dictionary, not
+    each row, and nothing is joined.
     """
-    columns = []
-    for name in RESULT_COLUMNS:
-        match name:
-            case "indicator":
-                columns.append("i.code AS indicator")
-            case "period" | "period_type":
-                columns.append(f"p.{name}")
-            case "breakdown":
-                columns.append("b.code AS breakdown")
-            case _:
-                columns.append(f"r.{name}")
-    return f"""SELECT {', '.join(columns)}
-        FROM {source} r
-        JOIN dim_result_indicator i ON i.indicator_id = r.indicator_id
-        JOIN dim_result_period p ON p.period_key = r.period_key
-        JOIN dim_result_breakdown b ON b.breakdown_id = r.breakdown_id"""
+    con.register("result_rows", rows)
+    try:
+        sql_run(con, f"INSERT INTO {target} SELECT * FROM result_rows")
+    finally:
+        con.unregister("result_rows")
+    return rows.num_rows
 
 
 # The store's text columns but the indicator's are ENUM types: read as text, written and
@@ -323,8 +300,18 @@ def result_capacity(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]
     return found[0], found[1]
 
 
+def result_dictionaries(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The values of each text result column's ENUM type, by column (`RESULT_TYPES`)."""
+    found: dict[str, list[str]] = {}
+    for column, type_ in RESULT_TYPES.items():
+        row = sql_run(con, f"SELECT enum_range(NULL::{type_})").fetchone()
+        found[column] = [str(v) for v in row[0]] if row else []
+    return found
+
+
 def result_dims_register(con: duckdb.DuckDBPyConnection, dims: Dimensions) -> None:
-    """Typed copies of the indicator, period and breakdown dimensions for the final rows."""
+    """Typed copies of the indicator, period and breakdown dimensions, to read stored rows
+    back by their integer keys (the incremental refresh)."""
     sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_result_indicator AS
         SELECT indicator_id, code FROM dim_indicator""")
     sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_result_period AS
