@@ -12,7 +12,7 @@ indicator fills the cells (breakdown, place) it is read at; one scan of the cell
 rows, in the store's order, and each input's value at each. Nothing is hashed or sorted.
 (Before, each formula was translated to DuckDB SQL: a FULL JOIN of its inputs and a
 nested SELECT per formula node, one statement per indicator, each reading the aggregates
-again: about twice the CPU.)
+again: 11.2 CPU s of a national refresh against 7.9 now, reading them included.)
 
 Element aggregates are finite or NULL (`aggregate.py` drops non-finite facts), so NULL is
 read as NaN on the way in.
