@@ -35,9 +35,9 @@ sum the own-type means as integers of 10⁻⁹. Every figure is then one correct
 division (`exact.quotient`): a district's own 0.1 stays 0.1 (0.1 × 3 / 3 in doubles is
 0.10000000000000002), and equal means are equal doubles, so ranks tie where they should.
 
-Result: the relation `element_final(element_id, territory_id, period_key, breakdown_id,
-value, continued)` (an Arrow table registered in the connection; value NULL for an
-AVERAGE row nothing could weigh).
+Result: `ElementValues`, whose `rows(element)` are the element's (territory_id,
+period_key, breakdown_id, value, continued), made from the cubes when read (value NaN for
+an AVERAGE row nothing could weigh).
 
 Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 """
@@ -82,9 +82,6 @@ Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
-ELEMENT_FINAL = "element_final"
-
-
 def elements_needed(dims: Dimensions, codes: Collection[str]) -> set[str]:
     """`codes` and every element their averages are weighted by (transitively)."""
     needed: set[str] = set()
@@ -115,8 +112,8 @@ def element_values_compute(
     *,
     facts: str,
     element_codes: Collection[str],
-) -> None:
-    """Register `element_final` for `element_codes` (and their weights) from `facts`.
+) -> ElementValues:
+    """The aggregates of `element_codes` (and of their weights) from `facts`.
 
     `facts` is a relation with the fact table's columns (element, period and combination
     of the store's ENUM types); the dimension tables must be registered with every period
@@ -135,16 +132,7 @@ def element_values_compute(
         plain = [e for e in specs if e.aggregation is not Aggregation.AVERAGE]
         for spec in plain + [e for wave in average_waves(specs) for e in wave]:
             cubes[spec.code] = _cube(dims, batch, spec, cubes)
-        table = _rows(dims, batch, cubes)
-    con.register(ELEMENT_FINAL, table)
-
-
-def element_values_drop(con: duckdb.DuckDBPyConnection) -> None:
-    """Let go of `element_final` once a batch's indicator values are computed: the
-    derived figures and the write that follow need the memory more."""
-    con.unregister(ELEMENT_FINAL)
-    # Arrow's allocator keeps freed blocks for reuse; hand the batch's back to the system.
-    pa.default_memory_pool().release_unused()
+        return _element_values(dims, batch, cubes)
 
 
 # --- Reading the facts ----------------------------------------------------------------------
@@ -360,51 +348,85 @@ def _average(batch: Batch, own: Fixed, count: Ints, weights: Floats, rank: int
 # --- Rows, and territories continued by their successors ------------------------------------
 
 
-def _rows(dims: Dimensions, batch: Batch, cubes: dict[str, Cube]) -> pa.Table:
-    """The `element_final` rows of every cube, and the continued rows: one record batch
-    per element (no concatenation: a national batch has millions of rows)."""
+Columns = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class ElementValues:
+    """A batch's element aggregates, read one element at a time (`rows`).
+
+    Held as the cubes themselves: the rows of an element are made only when read, and only
+    those asked for (a national batch has millions of them).
+    """
+
+    territory_ids: Ints
+    period_keys: Ints
+    cubes: dict[int, Cube]  # by element_id
+    kept: Bools  # [t, k]: False where a retired territory's successors take over
+    continued: dict[int, list[Columns]]  # rows continued from successors, by element_id
+
+    def rows(self, element_id: int, *, period_limit: int, territories: Ints | None = None
+             ) -> Columns:
+        """The element's rows (territory_id, period_key, breakdown_id, value — NaN where
+        NULL — and continued) of periods keyed below `period_limit`, of `territories` if
+        given; none for an element not in the batch."""
+        parts = []
+        cube = self.cubes.get(element_id)
+        if cube is not None:
+            wanted = self.kept & (self.period_keys < period_limit)[None, :]
+            if territories is not None:
+                wanted &= np.isin(self.territory_ids, territories)[:, None]
+            cells = np.flatnonzero(cube.present & wanted[:, :, None])
+            rest, b = np.divmod(cells, len(cube.breakdowns))
+            t, k = np.divmod(rest, len(self.period_keys))
+            parts.append(_columns(self.territory_ids[t], self.period_keys[k],
+                                  np.asarray(cube.breakdowns)[b],
+                                  cube.value.reshape(-1)[cells], continued=False))
+        for part in self.continued.get(element_id, []):
+            keep = part["period_key"] < period_limit
+            if territories is not None:
+                keep &= np.isin(part["territory_id"], territories)
+            parts.append({name: column[keep] for name, column in part.items()})
+        if len(parts) == 1:
+            return parts[0]
+        return {name: np.concatenate([p[name] for p in parts]) if parts else np.zeros(0, t)
+                for name, t in _COLUMN_TYPES.items()}
+
+
+_COLUMN_TYPES = {"territory_id": np.int64, "period_key": np.int64, "breakdown_id": np.int64,
+                 "value": np.float64, "continued": np.bool_}
+
+
+def _columns(territory: Ints, key: Ints, breakdown: Ints, value: Floats, *,
+             continued: bool) -> Columns:
+    return {"territory_id": territory, "period_key": key, "breakdown_id": breakdown,
+            "value": value, "continued": np.full(len(territory), continued)}
+
+
+def _element_values(dims: Dimensions, batch: Batch, cubes: dict[str, Cube]
+                    ) -> ElementValues:
+    """The batch's ElementValues: the cubes, which cells successors take over, and the
+    rows they continue."""
     territories, periods = batch.territories, batch.periods
-    # Periods from which a retired territory's own rows give way to its successors'.
     after = {t.id: t.valid_to for t in dims.catalogue.territories
              if t.valid_to is not None and t.successor_ids}
     retired = {r for r, _, _, _ in continuation_map(dims.catalogue.territories)}
-    kept = np.ones((len(territories.ids), len(periods.keys), 1), dtype=bool)
+    kept = np.ones((len(territories.ids), len(periods.keys)), dtype=bool)
     for position, territory_id in enumerate(territories.ids.tolist()):
         if territory_id in retired:
-            kept[position, :, 0] = [start <= after[territory_id] for start in periods.starts]
-    batches = []
-    for code in sorted(cubes):
-        cube = cubes[code]
-        cells = np.flatnonzero(cube.present & kept)
-        rest, b = np.divmod(cells, len(cube.breakdowns))
-        t, k = np.divmod(rest, len(periods.keys))
-        batches.append(_record_batch(dims.element_id[code], territories.ids[t],
-                                     periods.keys[k], np.asarray(cube.breakdowns)[b],
-                                     cube.value.reshape(-1)[cells], continued=False))
-    batches.extend(_continued(dims, batch, cubes))
-    return pa.Table.from_batches(batches, schema=_SCHEMA)
-
-
-_SCHEMA = pa.schema([("element_id", pa.int32()), ("territory_id", pa.int64()),
-                     ("period_key", pa.int32()), ("breakdown_id", pa.int32()),
-                     ("value", pa.float64()), ("continued", pa.bool_())])
-
-
-def _record_batch(element_id: int, territory: Ints, key: Ints, breakdown: Ints,
-                  value: Floats, *, continued: bool) -> pa.RecordBatch:
-    count = len(territory)
-    return pa.RecordBatch.from_arrays([
-        pa.array(np.full(count, element_id, dtype=np.int32)),
-        pa.array(territory, pa.int64()),
-        pa.array(key.astype(np.int32)),
-        pa.array(breakdown.astype(np.int32)),
-        pa.array(value, pa.float64(), mask=np.isnan(value)),
-        pa.array(np.full(count, continued)),
-    ], schema=_SCHEMA)
+            kept[position] = [start <= after[territory_id] for start in periods.starts]
+    continued: dict[int, list[Columns]] = {}
+    for code, columns in _continued(dims, batch, cubes):
+        continued.setdefault(dims.element_id[code], []).append(columns)
+    for cube in cubes.values():
+        cube.units = None  # exact sums were only needed for the continued rows
+    return ElementValues(territory_ids=territories.ids, period_keys=periods.keys,
+                         cubes={dims.element_id[c]: cube for c, cube in cubes.items()},
+                         kept=kept, continued=continued)
 
 
 def _continued(dims: Dimensions, batch: Batch, cubes: dict[str, Cube]
-               ) -> list[pa.RecordBatch]:
+               ) -> list[tuple[str, Columns]]:
     """Rows of retired territories after their `valid_to`, from their successors: SUM and
     LAST exactly summed, AVERAGE the successors' values weighted as in space (float sums
     in successor order), NONE none."""
@@ -414,7 +436,7 @@ def _continued(dims: Dimensions, batch: Batch, cubes: dict[str, Cube]
     territories, periods = batch.territories, batch.periods
     successor_at = territories.positions(np.array([s for _, s, _, _ in entries],
                                                   dtype=np.int64))
-    parts = []
+    parts: list[tuple[str, Columns]] = []
     for code in sorted(cubes):
         cube = cubes[code]
         if cube.spec.aggregation is Aggregation.NONE:
@@ -448,9 +470,9 @@ def _continued(dims: Dimensions, batch: Batch, cubes: dict[str, Cube]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     value = np.where(state[2] != 0, state[1] / state[2], np.nan)
             k, b = np.nonzero(present)
-            parts.append(_record_batch(dims.element_id[code], np.full(len(k), retired),
-                                       periods.keys[k], np.asarray(cube.breakdowns)[b],
-                                       value[k, b], continued=True))
+            parts.append((code, _columns(np.full(len(k), retired), periods.keys[k],
+                                         np.asarray(cube.breakdowns)[b], value[k, b],
+                                         continued=True)))
     return parts
 
 

@@ -6,7 +6,7 @@ territory, the period `k` steps earlier for `#{X}[-k]`, and the row's breakdown 
 whatever the row's, for `#{X.OPT}`). The formula over those rows: `formula_arrays.py`.
 
 Why arrays and how: a national refresh evaluates tens of millions of figures. A batch's
-aggregates are read once, one element at a time (`element_final`); each aggregate gets a
+aggregates are read once, one element at a time (`ElementRows`); each aggregate gets a
 place on a dense grid of (period, territory) pairs (`_Grid`), and each input of an
 indicator fills the cells (breakdown, place) it is read at; one scan of the cells gives the
 rows, in the store's order, and each input's value at each. Nothing is hashed or sorted.
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import duckdb
 import numpy as np
@@ -307,17 +308,29 @@ def _cells_in_order(present: np.ndarray, grid: _Grid, breakdowns: np.ndarray
                                   breakdowns[breakdown].astype(np.int32), length)
 
 
+class ElementRows(Protocol):
+    """Where a batch's element aggregates are read (`aggregate.ElementValues`)."""
+
+    def rows(self, element_id: int, *, period_limit: int, territories: np.ndarray | None = None
+             ) -> dict[str, np.ndarray]:
+        """territory_id, period_key, breakdown_id, value (NaN: NULL) and continued of the
+        element's aggregates keyed below `period_limit` (of `territories` if given), one row
+        per key."""
+        ...
+
+
 def indicator_values_compute(
     con: duckdb.DuckDBPyConnection,
     dims: Dimensions,
     codes: Sequence[str],
+    elements: ElementRows,
     *,
     scope: str | None = None,
     territories: str | None = None,
 ) -> pa.Table:
     """Register as `indicator_value` (and return) the values of the indicators `codes`,
-    from the relation `element_final` (element_id, territory_id, period_key, breakdown_id,
-    value, continued; one row per key), each element's rows read once for all of them.
+    from the batch's element aggregates `elements`, each element's rows read once for all
+    of them.
 
     One row per indicator × territory × period (the indicator's type and coarser) ×
     breakdown (`indicator_breakdowns`) where a frame input (`_frame_inputs`) has an
@@ -335,12 +348,12 @@ def indicator_values_compute(
     tables: list[pa.Table] = []
     if known:
         limit = max((TYPE_RANK[dims.indicators[c].period_type] + 1) * KEY_STRIDE for c in codes)
-        where = f"period_key < {limit}"
-        if territories is not None:
-            where += f" AND territory_id IN (SELECT territory_id FROM {territories})"
-        # One element at a time: its rows arrive together, and no array holds the batch.
-        with step_traced(f"read element_final ({len(known)} elements)"):
-            read = {element: _aggregates_read(con, element, where) for element in known}
+        chosen = None if territories is None else np.asarray(sql_run(
+            con, f"SELECT territory_id FROM {territories}").fetchnumpy()["territory_id"],
+            np.int64)
+        with step_traced(f"read element aggregates ({len(known)} elements)"):
+            read = {element: elements.rows(element, period_limit=limit, territories=chosen)
+                    for element in known}
         scoped: dict[int, np.ndarray] | None = None
         if scope is not None:
             rows = sql_run(con, f"SELECT indicator_id, period_key FROM {scope}").fetchnumpy()
@@ -353,16 +366,6 @@ def indicator_values_compute(
              else INDICATOR_VALUE_COLUMNS.empty_table())
     arrow_table(con, "indicator_value", table)
     return table
-
-
-def _aggregates_read(con: duckdb.DuckDBPyConnection, element: int,
-                     where: str) -> dict[str, np.ndarray]:
-    """An element's rows of `element_final` as arrays, NULL values as NaN."""
-    found = con.sql(f"""SELECT territory_id, period_key, breakdown_id, value, continued
-        FROM element_final WHERE element_id = {element} AND {where}""").fetchnumpy()
-    return {"value": np.asarray(np.ma.filled(found.pop("value"), np.nan), np.float64),
-            "continued": np.asarray(np.ma.filled(found.pop("continued"), False), bool),
-            **{name: np.asarray(column) for name, column in found.items()}}
 
 
 def _batch_values(dims: Dimensions, codes: Sequence[str],

@@ -1,6 +1,6 @@
 """From facts to result rows in one DuckDB connection: the steps every refresh shares.
 
-    facts ──aggregate.py──▶ element_final ──indicators.py──▶ indicator_value
+    facts ──aggregate.py──▶ ElementValues ──indicators.py──▶ indicator_value
           ──derive.py──▶ Arrow rows of RESULT_COLUMNS ──_rows_write──▶ the result table
 
 The full, incremental and per-indicator refreshes (`store.py`) differ only in which facts
@@ -21,7 +21,6 @@ import pyarrow as pa
 
 from minka.analytics.engine.aggregate import (
     element_values_compute,
-    element_values_drop,
     elements_needed,
 )
 from minka.analytics.engine.derive import DeriveInputs, derive_compute, derive_inputs
@@ -186,11 +185,11 @@ def results_compute(
     inputs: DeriveInputs | None = None
     written = 0
     for batch in indicator_batches(dims, codes):
-        element_values_compute(con, dims, facts=facts,
-                               element_codes=referenced_elements(dims, batch))
-        indicator_values_compute(con, dims, batch, scope=value_scope,
+        elements = element_values_compute(con, dims, facts=facts,
+                                          element_codes=referenced_elements(dims, batch))
+        indicator_values_compute(con, dims, batch, elements, scope=value_scope,
                                  territories=value_territories)
-        element_values_drop(con)
+        del elements  # the derived figures and the write need the memory more
         # Offsets can put a row in a period no fact has (formulas with offsets only): give
         # those periods keys too.
         new_keys = [row[0] for row in con.execute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -30,22 +31,37 @@ from minka.analytics.engine.tests.cases import (
 Aggregate = tuple[Any, ...]  # element, territory, period, breakdown, value[, continued]
 
 
+class Aggregates:
+    """Element aggregates given by hand, read as `indicators.ElementRows` reads them."""
+
+    def __init__(self, columns: dict[str, np.ndarray]) -> None:
+        self.columns = columns
+
+    def rows(self, element_id: int, *, period_limit: int,
+             territories: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        keep = (self.columns["element_id"] == element_id)
+        keep &= self.columns["period_key"] < period_limit
+        if territories is not None:
+            keep &= np.isin(self.columns["territory_id"], territories)
+        return {name: column[keep] for name, column in self.columns.items()
+                if name != "element_id"}
+
+
 def computed(cat, aggregates: list[Aggregate], *, scope: list[tuple[str, str]] | None = None,
              territories: list[int] | None = None) -> list[tuple]:
     """(indicator, territory, period, breakdown, value, reason, numerator, denominator,
     from_successors) of every row, in the order computed, from aggregates standing in for
-    `element_final`."""
+    the batch's element values."""
     dims = Dimensions(cat)
     con = duckdb.connect()
-    con.register("element_final", pa.table({
-        "element_id": pa.array([dims.element_id[a[0]] for a in aggregates], pa.int32()),
-        "territory_id": pa.array([a[1] for a in aggregates], pa.int64()),
-        "period_key": pa.array([period_key(period_parse(a[2])) for a in aggregates],
-                               pa.int32()),
-        "breakdown_id": pa.array([dims.breakdown_id[a[3]] for a in aggregates], pa.int32()),
-        "value": pa.array([a[4] for a in aggregates], pa.float64()),
-        "continued": pa.array([a[5] if len(a) > 5 else False for a in aggregates], pa.bool_()),
-    }))
+    elements = Aggregates({
+        "element_id": np.array([dims.element_id[a[0]] for a in aggregates], np.int64),
+        "territory_id": np.array([a[1] for a in aggregates], np.int64),
+        "period_key": np.array([period_key(period_parse(a[2])) for a in aggregates], np.int64),
+        "breakdown_id": np.array([dims.breakdown_id[a[3]] for a in aggregates], np.int64),
+        "value": np.array([np.nan if a[4] is None else a[4] for a in aggregates], float),
+        "continued": np.array([a[5] if len(a) > 5 else False for a in aggregates], bool),
+    })
     if scope is not None:
         con.register("scope", pa.table({
             "indicator_id": pa.array([dims.indicator_id[i] for i, _ in scope], pa.int32()),
@@ -56,7 +72,7 @@ def computed(cat, aggregates: list[Aggregate], *, scope: list[tuple[str, str]] |
         con.register("territories", pa.table({"territory_id": pa.array(territories,
                                                                         pa.int64())}))
     table = indicator_values_compute(
-        con, dims, sorted(dims.indicators), scope=None if scope is None else "scope",
+        con, dims, sorted(dims.indicators), elements, scope=None if scope is None else "scope",
         territories=None if territories is None else "territories")
     registered = con.execute("SELECT * FROM indicator_value").to_arrow_table()
     assert registered.equals(table)
