@@ -34,9 +34,12 @@ refresh.
 
 Why numpy and not SQL: the joins of the figures to targets, base values and children
 (an ASOF join for the nearest later target alone took ~20 s at a quarter of the national
-scale, single-threaded) and the join-based write cost more than the figures themselves;
-here each is a sorted lookup (`np.searchsorted`) on packed integer keys, and the rows
-leave as one Arrow table in the store's column types, written with a plain INSERT.
+scale, single-threaded) and the join-based write cost more than the figures themselves.
+Here what depends on a row's slice (period, base period, codes) is computed once per slice
+(a few thousand per batch), rows of other periods are found through the batch's row index
+(`derive_series.Layout`), targets by binary search in a small sorted table; the rows leave
+a row group at a time as Arrow in the store's column types, written with a plain INSERT
+(`pipeline._rows_write`).
 
 Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 """
