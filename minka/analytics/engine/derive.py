@@ -221,12 +221,13 @@ def derive_compute(
     con: duckdb.DuckDBPyConnection,
     inputs: DeriveInputs,
     *,
-    values: str,
+    values: str | pa.Table,
     scope: str | None = None,
 ) -> pa.Table:
-    """The result rows of the relation `values` (indicators.INDICATOR_VALUE_COLUMNS) as
-    Arrow, RESULT_COLUMNS in the store's types (`_Batch.result`), in RESULT_ORDER, in
-    batches of at most ROW_GROUP_ROWS.
+    """The result rows of `values` (indicators.INDICATOR_VALUE_COLUMNS: a relation, or an
+    Arrow table already in RESULT_ORDER, as `indicator_values_compute` gives it) as Arrow,
+    RESULT_COLUMNS in the store's types (`_Batch.result`), in RESULT_ORDER, in batches of
+    at most ROW_GROUP_ROWS.
 
     `values` must hold every row the output rows read: their series' 4 periods before and
     base period, their siblings (ranks) and children (completeness); `scope`
@@ -234,7 +235,8 @@ def derive_compute(
     """
     # Sorted once (RESULT_ORDER) before any figure is added: the store is then clustered
     # by indicator, period and breakdown (zone maps), and slices are runs of rows.
-    table = sql_run(con, f"SELECT * FROM {values} ORDER BY {RESULT_ORDER}").to_arrow_table(
+    table = values if isinstance(values, pa.Table) else sql_run(
+        con, f"SELECT * FROM {values} ORDER BY {RESULT_ORDER}").to_arrow_table(
         batch_size=ROW_GROUP_ROWS * 8)
     rows = Rows.from_arrow(table)
     with step_traced(f"numpy series_figures ({table.num_rows} rows)"):

@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from minka.analytics.engine.aggregate import (
     element_values_compute,
@@ -187,21 +188,20 @@ def results_compute(
     for batch in indicator_batches(dims, codes):
         elements = element_values_compute(con, dims, facts=facts,
                                           element_codes=referenced_elements(dims, batch))
-        indicator_values_compute(con, dims, batch, elements, scope=value_scope,
-                                 territories=value_territories)
+        computed = indicator_values_compute(con, dims, batch, elements, scope=value_scope,
+                                            territories=value_territories)
         del elements  # the derived figures and the write need the memory more
         # Offsets can put a row in a period no fact has (formulas with offsets only): give
         # those periods keys too.
-        new_keys = [row[0] for row in con.execute(
-            "SELECT DISTINCT period_key FROM indicator_value").fetchall()
-            if row[0] not in dims.periods]
+        new_keys = [key for key in pc.unique(computed.column("period_key")).to_pylist()
+                    if key not in dims.periods]
         if new_keys:
             dims.periods_add_keys(new_keys)
             dims.register_periods(con)
             inputs = None
         if inputs is None:
             inputs = derive_inputs(dims, result_dictionaries(con))
-        values = "indicator_value"
+        values: str | pa.Table = computed  # already in RESULT_ORDER
         if stored_values is not None:
             ids = ", ".join(str(dims.indicator_id[c]) for c in batch)
             sql_run(con, f"""CREATE OR REPLACE TEMP TABLE indicator_value_all AS
