@@ -188,19 +188,36 @@ def _facts_read(con: duckdb.DuckDBPyConnection, dims: Dimensions, facts: str,
     own_rank = np.array([TYPE_RANK[e.period_type] for e in specs] + [-1], dtype=np.int64)
     keep = ((element >= 0) & (period >= 0) & (combination >= 0) & np.isfinite(value))
     keep &= periods.ranks[period] == own_rank[element]
-    # The territories with facts, found through the catalogue's few ids (a np.unique of
-    # millions of facts would sort them all).
+    # Each fact's territory as a position in the catalogue, then on the batch's axis:
+    # lookups in small tables, never a sort of millions of facts.
     catalogue_ids = np.sort(np.array([t.id for t in dims.catalogue.territories], np.int64))
-    at = np.minimum(np.searchsorted(catalogue_ids, territory_ids), len(catalogue_ids) - 1)
-    keep &= catalogue_ids[at] == territory_ids if len(catalogue_ids) else False
+    at = _catalogue_positions(catalogue_ids, territory_ids)
+    keep &= at >= 0
     active = catalogue_ids[np.bincount(at[keep], minlength=len(catalogue_ids)) > 0]
     territories = TerritoryAxis.build(dims.catalogue.territories, active)
-    position = territories.positions(territory_ids)
+    on_axis_of = np.append(territories.positions(catalogue_ids), -1)
+    position = on_axis_of[at]  # at = -1 reads the appended -1
     keep &= position >= 0
     return Batch(territories=territories, periods=periods, element=element[keep],
                  position=position[keep], period=period[keep],
                  combination=combination[keep], combinations=combinations,
                  value=value[keep], codes=codes)
+
+
+def _catalogue_positions(catalogue_ids: Ints, territory_ids: Ints) -> Ints:
+    """The position of each territory id in `catalogue_ids` (sorted), −1 if absent: a
+    direct table when the ids span little (INEI codes, database keys), else a search."""
+    if not len(catalogue_ids) or not len(territory_ids):
+        return np.full(len(territory_ids), -1, dtype=np.int64)
+    low, high = int(catalogue_ids[0]), int(catalogue_ids[-1])
+    if high - low < 50_000_000:
+        table = np.full(high - low + 2, -1, dtype=np.int64)  # the last cell: out of range
+        table[catalogue_ids - low] = np.arange(len(catalogue_ids))
+        offset = territory_ids - low
+        offset[(offset < 0) | (offset > high - low)] = high - low + 1
+        return table[offset]
+    found = np.minimum(np.searchsorted(catalogue_ids, territory_ids), len(catalogue_ids) - 1)
+    return np.where(catalogue_ids[found] == territory_ids, found, -1)
 
 
 # --- One element ------------------------------------------------------------------------------

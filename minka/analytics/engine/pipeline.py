@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 import pyarrow as pa
@@ -170,9 +171,15 @@ def results_compute(
     value_territories: str | None = None,
     stored_values: str | None = None,
     derive_scope: str | None = None,
+    write_behind: bool = False,
 ) -> int:
     """Append to the table `target` (RESULT_COLUMNS) the rows of the indicators `codes`
     computed from `facts`; return how many.
+
+    `write_behind`: write each batch's rows from another thread, through a cursor of its
+    own, while the next batch is computed (numpy computes on one core, DuckDB's INSERT on
+    both: side by side they fill the machine). Only for a `target` that the cursor sees
+    and that needs no transaction of `con`: the full refresh's new store file.
 
     Indicators go in batches (`indicator_batches`): the batch's element aggregates are
     computed, its indicators evaluated, derived and written in `derive.RESULT_ORDER`; the
@@ -184,49 +191,94 @@ def results_compute(
     read; `derive_scope` (indicator_id, period_key, territory_id), the rows to output.
     """
     inputs: DeriveInputs | None = None
-    written = 0
-    for batch in indicator_batches(dims, codes):
-        elements = element_values_compute(con, dims, facts=facts,
-                                          element_codes=referenced_elements(dims, batch))
-        computed = indicator_values_compute(con, dims, batch, elements, scope=value_scope,
-                                            territories=value_territories)
-        del elements  # the derived figures and the write need the memory more
-        # Offsets can put a row in a period no fact has (formulas with offsets only): give
-        # those periods keys too.
-        new_keys = [key for key in pc.unique(computed.column("period_key")).to_pylist()
-                    if key not in dims.periods]
-        if new_keys:
-            dims.periods_add_keys(new_keys)
-            dims.register_periods(con)
-            inputs = None
-        if inputs is None:
-            inputs = derive_inputs(dims, result_dictionaries(con))
-        values: str | pa.Table = computed  # already in RESULT_ORDER
-        if stored_values is not None:
-            ids = ", ".join(str(dims.indicator_id[c]) for c in batch)
-            sql_run(con, f"""CREATE OR REPLACE TEMP TABLE indicator_value_all AS
-                SELECT * FROM indicator_value UNION ALL BY NAME
-                SELECT * FROM {stored_values} WHERE indicator_id IN ({ids})""")
-            values = "indicator_value_all"
-        rows = derive_compute(con, inputs, values=values, scope=derive_scope)
-        written += _rows_write(con, rows, target)
-    return written
+    with _RowsWriter(con, target, behind=write_behind) as writer:
+        for batch in indicator_batches(dims, codes):
+            inputs = _batch_compute(con, dims, batch, inputs, writer, facts=facts,
+                                    value_scope=value_scope,
+                                    value_territories=value_territories,
+                                    stored_values=stored_values, derive_scope=derive_scope)
+    return writer.written
 
 
-def _rows_write(con: duckdb.DuckDBPyConnection, rows: pa.Table, target: str) -> int:
-    """Append `rows` (RESULT_COLUMNS in the store's types and order, `derive_compute`) to
-    the table `target`, in their order.
+def _batch_compute(con: duckdb.DuckDBPyConnection, dims: Dimensions, batch: list[str],
+                   inputs: DeriveInputs | None, writer: _RowsWriter, *, facts: str,
+                   value_scope: str | None, value_territories: str | None,
+                   stored_values: str | None, derive_scope: str | None) -> DeriveInputs:
+    """One batch of `results_compute`: aggregates, values, derived figures, rows handed to
+    the writer; returns the derived figures' inputs (kept while no new period appears)."""
+    elements = element_values_compute(con, dims, facts=facts,
+                                      element_codes=referenced_elements(dims, batch))
+    computed = indicator_values_compute(con, dims, batch, elements, scope=value_scope,
+                                        territories=value_territories)
+    del elements  # the derived figures and the write need the memory more
+    # Offsets can put a row in a period no fact has (formulas with offsets only): give
+    # those periods keys too.
+    new_keys = [key for key in pc.unique(computed.column("period_key")).to_pylist()
+                if key not in dims.periods]
+    if new_keys:
+        dims.periods_add_keys(new_keys)
+        dims.register_periods(con)
+        inputs = None
+    if inputs is None:
+        inputs = derive_inputs(dims, result_dictionaries(con))
+    values: str | pa.Table = computed  # already in RESULT_ORDER
+    if stored_values is not None:
+        ids = ", ".join(str(dims.indicator_id[c]) for c in batch)
+        sql_run(con, f"""CREATE OR REPLACE TEMP TABLE indicator_value_all AS
+            SELECT * FROM indicator_value UNION ALL BY NAME
+            SELECT * FROM {stored_values} WHERE indicator_id IN ({ids})""")
+        values = "indicator_value_all"
+    writer.write(derive_compute(con, inputs, values=values, scope=derive_scope))
+    return inputs
+
+
+class _RowsWriter:
+    """Appends batches of rows (RESULT_COLUMNS in the store's types and order,
+    `derive_compute`) to the table `target`, in their order; `written` counts them.
 
     A plain INSERT of the Arrow table: the text columns arrive dictionary-encoded with the
     ENUM types' values as dictionaries, so DuckDB converts each vector's dictionary, not
-    each row, and nothing is joined.
+    each row, and nothing is joined. Behind (`results_compute`), at most one batch is
+    being written while the next is computed, so memory holds two batches' rows at most;
+    leaving the block waits for the last write, and a failed write raises there.
     """
-    con.register("result_rows", rows)
-    try:
-        sql_run(con, f"INSERT INTO {target} SELECT * FROM result_rows")
-    finally:
-        con.unregister("result_rows")
-    return rows.num_rows
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, target: str, *, behind: bool) -> None:
+        self.target, self.written = target, 0
+        self.con = con.cursor() if behind else con
+        self.pool = ThreadPoolExecutor(max_workers=1) if behind else None
+        self.pending: Future[int] | None = None
+
+    def __enter__(self) -> _RowsWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+                self.con.close()
+
+    def write(self, rows: pa.Table) -> None:
+        if self.pool is None:
+            self.written += self._insert(rows)
+            return
+        self._wait()
+        self.pending = self.pool.submit(self._insert, rows)
+
+    def _wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self.written += pending.result()
+
+    def _insert(self, rows: pa.Table) -> int:
+        self.con.register("result_rows", rows)
+        try:
+            sql_run(self.con, f"INSERT INTO {self.target} SELECT * FROM result_rows")
+        finally:
+            self.con.unregister("result_rows")
+        return rows.num_rows
 
 
 # The store's text columns but the indicator's are ENUM types: read as text, written and

@@ -249,3 +249,13 @@ def test_equal_means_are_equal_doubles_so_their_ranks_tie():
     # The region's months: (0.1 x 3 + 0.3 x 7) / 10 = 0.24, 0.2, (0.3 x 3 + 0.1 x 7) / 10
     # = 0.16; its quarter (0.24 + 0.2 + 0.16) / 3 = 0.2.
     assert [values(found, "A", m)[10] for m in (*months, "2022Q4")] == [0.24, 0.2, 0.16, 0.2]
+
+
+def test_territory_ids_far_apart_are_found_as_well_as_close_ones():
+    # Ids spanning more than the direct lookup table covers take the search path.
+    far = tree({1: None, 10**12: 1, 10**12 + 5: 10**12, 7: 1})
+    found = results(catalogue([element("S")], territories=far),
+                    facts(("S", 10**12 + 5, "202301", 2), ("S", 7, "202301", 3),
+                          ("S", 10**12 + 6, "202301", 100)))
+    # 10**12 + 6 is not in the catalogue: ignored. The root sees 2 + 3 = 5.
+    assert values(found, "S", "202301") == {10**12 + 5: 2, 10**12: 2, 7: 3, 1: 5}
