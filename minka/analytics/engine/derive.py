@@ -1,10 +1,10 @@
 """Derived figures: change, trend, forecast, status against targets, rank, completeness.
 
 Computed over indicator values (`indicators.py`), per series = indicator × territory ×
-breakdown × period type, ordered by the period's ordinal. The figures that read other rows
-of the batch (change, trend, rank, children reported) are computed in numpy
-(`derive_series.py`: DuckDB's window passes were half of a national refresh); targets,
-base values and children expected are small joins in SQL:
+breakdown × period type, ordered by the period's ordinal, all in numpy over the batch's
+rows sorted once in RESULT_ORDER (`derive_series.py`: change, trend, rank, children
+reported; `derive_targets.py`: targets, forecast, status; here: base values, children
+expected, and the rows in the store's types):
 
 - `change_previous`: value minus the value of the period just before (same type), when
   both exist;
@@ -26,51 +26,68 @@ base values and children expected are small joins in SQL:
   a figure (a row: some referenced element has data beneath them) / all of them; NULL for
   territories without children.
 
-Every figure of a row depends only on values of the same slice (indicator, period) and of
-the four periods before it and the base period: the incremental refresh recomputes exactly
-the slices whose inputs changed, and a test checks it matches a full refresh.
+Rows of territories outside the tree, or of periods the dimensions do not hold, are not
+output. Every figure of a row depends only on values of the same slice (indicator,
+period) and of the four periods before it and the base period: the incremental refresh
+recomputes exactly the slices whose inputs changed, and a test checks it matches a full
+refresh.
+
+Why numpy and not SQL: the joins of the figures to targets, base values and children
+(an ASOF join for the nearest later target alone took ~20 s at a quarter of the national
+scale, single-threaded) and the join-based write cost more than the figures themselves.
+Here what depends on a row's slice (period, base period, codes) is computed once per slice
+(a few thousand per batch), rows of other periods are found through the batch's row index
+(`derive_series.Layout`), targets by binary search in a small sorted table; the rows leave
+a row group at a time as Arrow in the store's column types, written with a plain INSERT
+(`pipeline._rows_write`).
 
 Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from minka.analytics.engine.derive_series import (
+    PERIOD_SPAN,
     TREND_MINIMUM,
     TREND_WINDOW,
+    Bools,
+    Floats,
+    Int32s,
+    Ints,
+    Layout,
     Rows,
     TerritoryTree,
+    positions,
     series_figures,
 )
+from minka.analytics.engine.derive_targets import Targets, judge
 from minka.analytics.engine.dimensions import (
     KEY_STRIDE,
+    RANK_TYPE,
     TYPE_RANK,
     Dimensions,
-    arrow_table,
     base_period,
     period_key,
-    period_last_of_type,
-    period_ordinal,
     sql_run,
     step_traced,
 )
-from minka.analytics.engine.model import Polarity, Status
-from minka.analytics.engine.periods import Period, PeriodError, period_parse
+from minka.analytics.engine.model import RESULT_COLUMNS, Polarity, Status
 
 __all__ = [
+    "RESULT_ORDER",
     "TREND_MINIMUM",
     "TREND_WINDOW",
+    "DeriveInputs",
     "derive_compute",
-    "derive_release",
-    "derive_tables_register",
-    "derived_rows_in_order",
+    "derive_inputs",
 ]
 
 RESULT_ORDER = "indicator_id, period_key, breakdown_id, territory_id"
@@ -78,258 +95,362 @@ RESULT_ORDER = "indicator_id, period_key, breakdown_id, territory_id"
 breakdown, a hundred territories) then reads a few contiguous runs. Period keys order
 types coarse to fine, then time."""
 
-DERIVED_COLUMNS = """
-    indicator_id INTEGER, territory_id BIGINT, period_key INTEGER, breakdown_id INTEGER,
-    value DOUBLE, numerator DOUBLE, denominator DOUBLE, reason VARCHAR, target DOUBLE,
-    target_period VARCHAR, status VARCHAR, change_previous DOUBLE, change_base DOUBLE,
-    trend_slope DOUBLE, forecast DOUBLE, forecast_meets_target BOOLEAN, rank INTEGER,
-    rank_of INTEGER, reported_children INTEGER, expected_children INTEGER,
-    from_successors BOOLEAN"""
+ROW_GROUP_ROWS = 122_880
+"""DuckDB's row group: the rows leave in Arrow batches of this many, which an INSERT scans
+in parallel (one batch would be one thread) and turns into whole row groups."""
+_STATUSES = (Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK)
+"""`derive_targets.judge`'s status codes 0, 1, 2."""
 
 
-def derive_tables_register(con: duckdb.DuckDBPyConnection, dims: Dimensions) -> None:
-    """Register base_map, target_dim, target_later, target_step and expected_children for
-    the periods currently in `dims` (call after the last `periods_add`)."""
-    base_rows: list[tuple[int, int, int]] = []
+@dataclass(frozen=True)
+class DeriveInputs:
+    """What the derived figures read besides the batch's rows, for the periods of the
+    dimensions it was made from (`derive_inputs`; make it again after `periods_add`).
+
+    Periods: `period_keys` sorted, their `period_ends` (day numbers) and `period_codes`
+    (position in the store's period dictionary, −1 if it cannot hold it). Base periods:
+    `base_from` sorted indicator id × PERIOD_SPAN + period key, `base_to` the base period's
+    key. Per indicator id: `higher` (higher is better) and `tolerance`. `dictionaries`: the
+    values of the store's text columns (its ENUM types; the indicator's codes in id order),
+    and `type_codes`, `breakdown_codes`, `status_codes` the positions in them of each type
+    rank, breakdown id and status.
+    """
+
+    tree: TerritoryTree
+    period_keys: Ints
+    period_ends: Ints
+    period_codes: Ints
+    base_from: Ints
+    base_to: Ints
+    targets: Targets
+    higher: Bools
+    higher_ids: frozenset[int]
+    tolerance: Floats
+    dictionaries: dict[str, pa.Array]
+    type_codes: Ints
+    breakdown_codes: Ints
+    status_codes: Ints
+
+
+def derive_inputs(dims: Dimensions, dictionaries: Mapping[str, Sequence[str]]
+                  ) -> DeriveInputs:
+    """The inputs of the derived figures for the periods currently in `dims`.
+
+    `dictionaries`: the values of each text result column's ENUM type, by column name
+    (`pipeline.result_dictionaries`).
+    """
+    keys = sorted(dims.periods)
+    periods = [dims.periods[k] for k in keys]
+    starts = np.array([p.start.toordinal() for p in periods], dtype=np.int64)
+    ends = np.array([p.end.toordinal() for p in periods], dtype=np.int64)
+    territories = sorted(dims.catalogue.territories, key=lambda t: t.id)
+    known = {t.id for t in territories}
+    invalid_ids: list[Ints] = []
+    invalid_keys: list[Ints] = []
+    key_array = np.array(keys, dtype=np.int64)
+    for territory in territories:
+        if territory.valid_from is None and territory.valid_to is None:
+            continue
+        invalid = np.zeros(len(keys), dtype=bool)
+        if territory.valid_from is not None:
+            invalid |= territory.valid_from.toordinal() > ends
+        if territory.valid_to is not None:
+            invalid |= territory.valid_to.toordinal() < starts
+        invalid_keys.append(key_array[invalid])
+        invalid_ids.append(np.full(int(invalid.sum()), territory.id, dtype=np.int64))
+    tree = TerritoryTree.build(
+        np.array([t.id for t in territories], dtype=np.int64),
+        pa.array([t.parent_id if t.parent_id in known else None for t in territories],
+                 pa.int64()),
+        (np.concatenate([np.zeros(0, np.int64), *invalid_ids]),
+         np.concatenate([np.zeros(0, np.int64), *invalid_keys])),
+    )
+
+    base: dict[int, int] = {}
     for code, spec in dims.indicators.items():
         if spec.base_year is None:
             continue
         for key, period in dims.periods.items():
             if TYPE_RANK[period.type] > TYPE_RANK[spec.period_type]:
                 continue
-            base = base_period(period, spec.base_year)
-            if base is not None:
-                base_rows.append((dims.indicator_id[code], key, period_key(base)))
-    arrow_table(con, "base_map", pa.table({
-        "indicator_id": pa.array([r[0] for r in base_rows], pa.int32()),
-        "period_key": pa.array([r[1] for r in base_rows], pa.int32()),
-        "base_key": pa.array([r[2] for r in base_rows], pa.int32()),
-    }))
+            found = base_period(period, spec.base_year)
+            if found is not None:
+                base[dims.indicator_id[code] * PERIOD_SPAN + key] = period_key(found)
+    base_from = np.array(sorted(base), dtype=np.int64)
 
-    # The last target given for an (indicator, territory, period) wins.
-    targets: dict[tuple[int, int, str], float] = {}
-    for target in dims.catalogue.targets:
-        if target.indicator in dims.indicator_id:
-            targets[(dims.indicator_id[target.indicator], target.territory_id,
-                     target.period)] = float(target.value)
-    parsed: dict[str, Period | None] = {}
-    for _, _, text in targets:
-        if text not in parsed:
-            try:
-                parsed[text] = period_parse(text)
-            except PeriodError:
-                parsed[text] = None
-    rows = []
-    for (indicator_id, territory_id, text), value in sorted(targets.items()):
-        chosen = parsed[text]
-        if chosen is not None:
-            rows.append((indicator_id, territory_id, period_key(chosen), chosen.start,
-                         chosen.end, value, chosen.id))
-    steps = {
-        (period_key(chosen), rank): period_ordinal(period_last_of_type(chosen, type_))
-        for chosen in parsed.values() if chosen is not None
-        for type_, rank in TYPE_RANK.items()
-    }
-    columns = ("indicator_id", "territory_id", "target_key", "target_start", "target_end",
-               "target_value", "target_period")
-    types = (pa.int32(), pa.int64(), pa.int32(), pa.date32(), pa.date32(), pa.float64(),
-             pa.string())
-    arrow_table(con, "target_dim", pa.table({
-        name: pa.array([r[n] for r in rows], type_)
-        for n, (name, type_) in enumerate(zip(columns, types, strict=True))
-    }))
-    # For "the nearest later target": one per end date, the finest (latest start).
-    con.execute("""CREATE OR REPLACE TEMP TABLE target_later AS
-        SELECT * FROM target_dim QUALIFY row_number() OVER (
-            PARTITION BY indicator_id, territory_id, target_end
-            ORDER BY target_start DESC) = 1""")
-    arrow_table(con, "target_step", pa.table({
-        "target_key": pa.array([k[0] for k in steps], pa.int32()),
-        "type_rank": pa.array([k[1] for k in steps], pa.int32()),
-        "end_ordinal": pa.array(list(steps.values()), pa.int32()),
-    }))
-    sql_run(con, """CREATE OR REPLACE TEMP TABLE territory_invalid AS
-        SELECT t.territory_id, p.period_key FROM dim_territory t, dim_period p
-        WHERE (t.valid_from IS NOT NULL AND t.valid_from > p."end")
-           OR (t.valid_to IS NOT NULL AND t.valid_to < p.start)""")
-    sql_run(con, """CREATE OR REPLACE TEMP TABLE expected_children AS
-        SELECT t.parent_id AS territory_id, p.period_key, count(*) AS expected
-        FROM dim_territory t, dim_period p
-        WHERE t.parent_id IS NOT NULL
-          AND (t.valid_from IS NULL OR t.valid_from <= p."end")
-          AND (t.valid_to IS NULL OR t.valid_to >= p.start)
-        GROUP BY ALL""")
+    encoded = {name: pa.array(list(values), pa.string())
+               for name, values in dictionaries.items()}
+    ids = sorted(dims.indicator_id, key=dims.indicator_id.__getitem__)
+    encoded["indicator"] = pa.array(ids, pa.string())
+    specs = [dims.indicators[c] for c in ids]
+    period_positions = _positions(dictionaries["period"])
+    return DeriveInputs(
+        tree=tree,
+        period_keys=key_array,
+        period_ends=ends,
+        period_codes=np.array([period_positions.get(p.id, -1) for p in periods],
+                              dtype=np.int64),
+        base_from=base_from,
+        base_to=np.array([base[k] for k in sorted(base)], dtype=np.int64),
+        targets=Targets.build(dims, tree.ids, period_positions),
+        # Indexed by indicator id (ids are 1-based): position 0 is no indicator.
+        higher=np.array([False] + [s.polarity is Polarity.HIGHER_IS_BETTER for s in specs]),
+        higher_ids=frozenset(dims.indicator_id[s.code] for s in specs
+                             if s.polarity is Polarity.HIGHER_IS_BETTER),
+        tolerance=np.array([0.0] + [float(s.tolerance) for s in specs], dtype=np.float64),
+        dictionaries=encoded,
+        type_codes=_codes([RANK_TYPE[r].value for r in sorted(RANK_TYPE)],
+                          dictionaries["period_type"]),
+        breakdown_codes=_codes(sorted(dims.breakdown_id, key=dims.breakdown_id.__getitem__),
+                               dictionaries["breakdown"]),
+        status_codes=_codes([s.value for s in _STATUSES], dictionaries["status"]),
+    )
+
+
+def _positions(values: Sequence[str]) -> dict[str, int]:
+    return {value: n for n, value in enumerate(values)}
+
+
+def _codes(values: Sequence[str], dictionary: Sequence[str]) -> Ints:
+    """The position of each value in `dictionary` (−1 when absent)."""
+    positions = _positions(dictionary)
+    return np.array([positions.get(v, -1) for v in values], dtype=np.int64)
 
 
 def derive_compute(
     con: duckdb.DuckDBPyConnection,
-    dims: Dimensions,
+    inputs: DeriveInputs,
     *,
-    values: str,
-    target: str = "indicator_derived",
+    values: str | pa.Table,
     scope: str | None = None,
-) -> None:
-    """Create the TEMP view `target` (DERIVED_COLUMNS) over the relation `values`
-    (indicators.INDICATOR_VALUE_COLUMNS).
+) -> pa.Table:
+    """The result rows of `values` (indicators.INDICATOR_VALUE_COLUMNS: a relation, or an
+    Arrow table already in RESULT_ORDER, as `indicator_values_compute` gives it) as Arrow,
+    RESULT_COLUMNS in the store's types (`_Batch.result`), in RESULT_ORDER, in batches of
+    at most ROW_GROUP_ROWS.
 
     `values` must hold every row the output rows read: their series' 4 periods before and
     base period, their siblings (ranks) and children (completeness); `scope`
     (indicator_id, period_key, territory_id), if given, limits the rows output.
-
-    Cost matters here (tens of millions of rows): the rows are fetched once, sorted, as
-    Arrow; change, trend, rank and children reported are computed in numpy and appended to
-    them as columns (`derive_series`), so the view reads one relation (`derive_rows`) with
-    no join of two batch-sized tables; children expected, targets and base values are
-    small tables joined at the end, and joins that no indicator needs are left out. Read
-    the view inside `derived_rows_in_order`, or the rows lose their order; then
-    `derive_release`.
     """
-    # The rows to write, sorted once (RESULT_ORDER) before any figure is added: the store is
-    # then clustered by indicator, period and breakdown (zone maps).
-    rows = sql_run(con, f"SELECT * FROM {values} ORDER BY {RESULT_ORDER}").to_arrow_table()
-    higher = {dims.indicator_id[c] for c, i in dims.indicators.items()
-              if i.polarity is Polarity.HIGHER_IS_BETTER}
-    tree = _territory_tree(con)
-    with step_traced(f"numpy series_figures ({rows.num_rows} rows)"):
-        figures = series_figures(Rows.from_arrow(rows), tree, higher)
-    for name, column in figures.items():
-        rows = rows.append_column(name, column)
-    arrow_table(con, "derive_rows", rows)
-    in_scope = ("" if scope is None else
-                f"SEMI JOIN {scope} sc ON sc.indicator_id = b.indicator_id "
-                f"AND sc.period_key = b.period_key AND sc.territory_id = b.territory_id")
-    with_targets = bool(dims.catalogue.targets)
-    if with_targets:
-        sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_target AS
-            WITH rows AS (
-                SELECT b.indicator_id, b.territory_id, b.period_key, p."end" AS period_end,
-                    p.type_rank
-                FROM derive_rows b
-                {in_scope}
-                JOIN dim_period p ON p.period_key = b.period_key
-                SEMI JOIN target_dim d ON d.indicator_id = b.indicator_id
-                    AND d.territory_id = b.territory_id
-                WHERE b.breakdown_id = 0),
-            chosen AS (
-                SELECT r.*, coalesce(e.target_key, l.target_key) AS target_key
-                FROM rows r
-                LEFT JOIN target_dim e ON e.indicator_id = r.indicator_id
-                    AND e.territory_id = r.territory_id AND e.target_key = r.period_key
-                ASOF LEFT JOIN target_later l ON l.indicator_id = r.indicator_id
-                    AND l.territory_id = r.territory_id AND l.target_end >= r.period_end)
-            SELECT c.indicator_id, c.territory_id, c.period_key, 0 AS breakdown_id,
-                d.target_value,
-                d.target_period, d.target_end > c.period_end AS target_later,
-                s.end_ordinal - c.period_key % {KEY_STRIDE} AS steps
-            FROM chosen c
-            JOIN target_dim d ON d.indicator_id = c.indicator_id
-                AND d.territory_id = c.territory_id AND d.target_key = c.target_key
-            JOIN target_step s ON s.target_key = c.target_key
-                AND s.type_rank = c.type_rank""")
-    based = [dims.indicator_id[c] for c, i in dims.indicators.items() if i.base_year]
-    if based:
-        sql_run(con, f"""CREATE OR REPLACE TEMP TABLE derive_base_value AS
-            SELECT b.indicator_id, b.territory_id, b.breakdown_id, m.period_key,
-                v.value AS base_value
-            FROM base_map m
-            JOIN {values} v ON v.indicator_id = m.indicator_id AND v.period_key = m.base_key
-            JOIN (SELECT DISTINCT indicator_id, territory_id, breakdown_id FROM {values}
-                  WHERE indicator_id IN ({', '.join(map(str, based))})) b
-                ON b.indicator_id = v.indicator_id AND b.territory_id = v.territory_id
-                AND b.breakdown_id = v.breakdown_id""")
-    target_columns = ("g.target_value, g.target_period, g.target_later, g.steps"
-                      if with_targets else
-                      "NULL::DOUBLE AS target_value, NULL::VARCHAR AS target_period, "
-                      "NULL::BOOLEAN AS target_later, NULL::INTEGER AS steps")
-    target_join = ("""LEFT JOIN derive_target g ON g.breakdown_id = b.breakdown_id
-                AND g.indicator_id = b.indicator_id AND g.territory_id = b.territory_id
-                AND g.period_key = b.period_key""" if with_targets else "")
-    base_column = "bv.base_value" if based else "NULL::DOUBLE AS base_value"
-    base_join = ("""LEFT JOIN derive_base_value bv ON bv.indicator_id = b.indicator_id
-                AND bv.territory_id = b.territory_id AND bv.breakdown_id = b.breakdown_id
-                AND bv.period_key = b.period_key""" if based else "")
-    on_track, at_risk, off_track = (Status.ON_TRACK.value, Status.AT_RISK.value,
-                                    Status.OFF_TRACK.value)
-    sql_run(con, f"""CREATE OR REPLACE TEMP VIEW {target} AS
-        WITH figures AS (
-            SELECT b.*, t.has_children,
-                x.expected, i.higher_is_better, i.tolerance,
-                {target_columns}, {base_column}
-            FROM derive_rows b
-            {in_scope}
-            JOIN dim_territory t ON t.territory_id = b.territory_id
-            JOIN dim_indicator i ON i.indicator_id = b.indicator_id
-            LEFT JOIN expected_children x ON x.territory_id = b.territory_id
-                AND x.period_key = b.period_key
-            {target_join}
-            {base_join}),
-        forecasts AS (
-            SELECT *, value + trend_slope * steps AS forecast FROM figures),
-        gaps AS (
-            SELECT *,
-                CASE WHEN higher_is_better
-                    THEN target_value - CASE WHEN target_later THEN forecast ELSE value END
-                    ELSE CASE WHEN target_later THEN forecast ELSE value END - target_value
-                END AS gap
-            FROM forecasts)
-        SELECT indicator_id, territory_id, period_key, breakdown_id, value, numerator,
-            denominator, reason, target_value AS target, target_period,
-            CASE WHEN gap IS NULL THEN NULL
-                 WHEN gap <= 0 THEN '{on_track}'
-                 WHEN gap <= tolerance * abs(target_value) THEN '{at_risk}'
-                 ELSE '{off_track}' END AS status,
-            change_previous, value - base_value AS change_base, trend_slope, forecast,
-            CASE WHEN forecast IS NULL OR target_value IS NULL THEN NULL
-                 WHEN higher_is_better THEN forecast >= target_value
-                 ELSE forecast <= target_value END AS forecast_meets_target,
-            CAST(rank AS INTEGER) AS rank, CAST(rank_of AS INTEGER) AS rank_of,
-            CASE WHEN has_children THEN CAST(coalesce(reported, 0) AS INTEGER) END
-                AS reported_children,
-            CASE WHEN has_children THEN CAST(coalesce(expected, 0) AS INTEGER) END
-                AS expected_children,
-            from_successors
-        FROM gaps""")
+    # Sorted once (RESULT_ORDER) before any figure is added: the store is then clustered
+    # by indicator, period and breakdown (zone maps), and slices are runs of rows.
+    table = values if isinstance(values, pa.Table) else sql_run(
+        con, f"SELECT * FROM {values} ORDER BY {RESULT_ORDER}").to_arrow_table(
+        batch_size=ROW_GROUP_ROWS * 8)
+    rows = Rows.from_arrow(table)
+    with step_traced(f"numpy series_figures ({table.num_rows} rows)"):
+        layout = Layout.of(rows, inputs.tree)
+        series = series_figures(rows, inputs.tree, inputs.higher_ids, layout=layout)
+    with step_traced(f"numpy base values, targets, children, arrow ({table.num_rows} rows)"):
+        batch = _Batch.of(con, inputs, table, rows, layout, series, scope)
+        # A row group's rows at a time: the arrays stay small and their memory is reused.
+        return pa.concat_tables([
+            batch.result(start, min(start + ROW_GROUP_ROWS, table.num_rows))
+            for start in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS)])
 
 
-def _territory_tree(con: duckdb.DuckDBPyConnection) -> TerritoryTree:
-    """The registered territories and their invalid periods as arrays (small tables)."""
-    territories = sql_run(con, "SELECT territory_id, parent_id FROM dim_territory"
-                          ).to_arrow_table()
-    invalid = sql_run(con, "SELECT territory_id, period_key FROM territory_invalid"
-                      ).to_arrow_table()
-    return TerritoryTree.build(
-        np.asarray(territories.column("territory_id").to_numpy(), dtype=np.int64),
-        territories.column("parent_id").combine_chunks(),
-        (np.asarray(invalid.column("territory_id").to_numpy(), dtype=np.int64),
-         np.asarray(invalid.column("period_key").to_numpy(), dtype=np.int64)),
-    )
+@dataclass(frozen=True)
+class _Batch:
+    """A batch's rows (`table`, `rows`, `layout`), their `series` figures, and what the
+    other figures need per slice: its period's position in the dimensions (`period_at`,
+    `period_known`), its codes in the store's dictionaries, its base slice (−1 none).
+    `scope`: the sorted packed (indicator, period, territory) keys to output
+    (`_scope_keys`), None for all."""
+
+    inputs: DeriveInputs
+    table: pa.Table
+    rows: Rows
+    layout: Layout
+    series: dict[str, pa.Array]
+    period_at: Ints
+    period_known: Bools
+    indicator_code: Int32s
+    period_code: Int32s
+    type_code: Int32s
+    breakdown_code: Int32s
+    base_slice: Ints
+    scope: Ints | None
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection, inputs: DeriveInputs, table: pa.Table,
+           rows: Rows, layout: Layout, series: dict[str, pa.Array], scope: str | None
+           ) -> _Batch:
+        slices = layout.slices
+        period_at, period_known = positions(inputs.period_keys, slices.period_key)
+        base_slice = np.full(len(slices.sizes), -1, dtype=np.int64)
+        if len(inputs.base_from):
+            at, based = positions(inputs.base_from,
+                                  slices.indicator * PERIOD_SPAN + slices.period_key)
+            base_slice = slices.find(np.where(based, inputs.base_to[at], -1))
+        return cls(
+            inputs=inputs, table=table, rows=rows, layout=layout, series=series,
+            period_at=period_at, period_known=period_known,
+            indicator_code=(slices.indicator - 1).astype(np.int32),
+            period_code=np.where(period_known, inputs.period_codes[period_at], -1
+                                 ).astype(np.int32),
+            type_code=inputs.type_codes[slices.period_key // KEY_STRIDE].astype(np.int32),
+            breakdown_code=inputs.breakdown_codes[slices.breakdown].astype(np.int32),
+            base_slice=base_slice,
+            scope=None if scope is None else _scope_keys(con, scope, inputs),
+        )
+
+    def result(self, start: int, stop: int) -> pa.Table:
+        """The output rows among rows start … stop − 1, as Arrow, each column in the
+        store's type and order: the text columns dictionary-encoded with the store's ENUM
+        values as dictionaries (DuckDB then converts each dictionary once per vector, not
+        each row), the others as stored."""
+        inputs, rows, slices = self.inputs, self.rows, self.layout.slices
+        count = stop - start
+        number = slices.number[start:stop]
+        where, known = self.layout.where[start:stop], self.layout.known[start:stop]
+        output = known & self.period_known[number]
+        if self.scope is not None:
+            own = (slices.indicator[number] * len(inputs.period_keys)
+                   + self.period_at[number]) * len(inputs.tree.ids) + where
+            output &= positions(self.scope, own)[1]
+        # change_base: value − the value of the same territory and breakdown in the base
+        # period, when both have one.
+        base = self.layout.index.find(self.base_slice[number], where)
+        value, has_value = rows.value[start:stop], rows.has_value[start:stop]
+        has_change_base = output & has_value & (base >= 0) & rows.has_value[base]
+        with np.errstate(all="ignore"):  # IEEE results (inf) as DuckDB's
+            change_base = value - rows.value[base]
+        target = _TargetColumns.of(self, start, count, np.flatnonzero(
+            output & (slices.breakdown[number] == 0)))
+        no_children = ~(known & inputs.tree.with_children(where))
+        dictionaries = inputs.dictionaries
+
+        def column(name: str) -> pa.ChunkedArray:
+            return self.table.column(name).slice(start, count)
+
+        def series(name: str) -> pa.Array:
+            return self.series[name].slice(start, count)
+
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {
+            "indicator": _encoded(self.indicator_code[number], dictionaries["indicator"]),
+            "territory_id": column("territory_id"),
+            "period": _encoded(self.period_code[number], dictionaries["period"]),
+            "period_type": _encoded(self.type_code[number], dictionaries["period_type"]),
+            "breakdown": _encoded(self.breakdown_code[number], dictionaries["breakdown"]),
+            "value": column("value"),
+            "numerator": column("numerator"),
+            "denominator": column("denominator"),
+            "reason": _reasons(column("reason"), dictionaries["reason"]),
+            "target": pa.array(target.value, mask=~target.valid),
+            "target_period": _encoded(target.period, dictionaries["target_period"],
+                                      valid=target.valid),
+            "status": _encoded(target.status, dictionaries["status"],
+                               valid=target.has_status),
+            "change_previous": series("change_previous"),
+            "change_base": pa.array(change_base, mask=~has_change_base),
+            "trend_slope": series("trend_slope"),
+            "forecast": pa.array(target.forecast, mask=~target.has_forecast),
+            "forecast_meets_target": pa.array(target.meets, mask=~target.has_forecast),
+            "rank": series("rank"),
+            "rank_of": series("rank_of"),
+            "reported_children": pa.array(
+                np.asarray(series("reported").to_numpy(zero_copy_only=False),
+                           dtype=np.int32), mask=no_children),
+            "expected_children": pa.array(
+                inputs.tree.children_expected(where, rows.period_key[start:stop]),
+                mask=no_children),
+            "from_successors": column("from_successors"),
+        }
+        assert list(columns) == list(RESULT_COLUMNS)
+        result = pa.table(columns)
+        return result if output.all() else result.filter(pa.array(output))
 
 
-def derive_release(con: duckdb.DuckDBPyConnection) -> None:
-    """Let go of the batch's rows (`derive_rows`, Arrow held by the connection) once its
-    view is written: the next batch's aggregation needs the memory more."""
-    con.unregister("derive_rows")
+@dataclass(frozen=True)
+class _TargetColumns:
+    """target, target_period, forecast, status and forecast_meets_target of some rows
+    (values and validity; codes in the store's dictionaries)."""
+
+    value: Floats
+    valid: Bools  # also the validity of `period`
+    period: Int32s
+    forecast: Floats
+    has_forecast: Bools  # also the validity of `meets`
+    status: Int32s
+    has_status: Bools
+    meets: Bools
+
+    @classmethod
+    def of(cls, batch: _Batch, start: int, count: int, totals: Ints) -> _TargetColumns:
+        """For rows start … start + count − 1 of `batch`, of which `totals` (relative to
+        start) are output rows of the total breakdown, the only ones judged."""
+        inputs, rows, slices = batch.inputs, batch.rows, batch.layout.slices
+        found = cls(value=np.zeros(count), valid=np.zeros(count, dtype=bool),
+                    period=np.zeros(count, dtype=np.int32), forecast=np.zeros(count),
+                    has_forecast=np.zeros(count, dtype=bool),
+                    status=np.zeros(count, dtype=np.int32),
+                    has_status=np.zeros(count, dtype=bool), meets=np.zeros(count, dtype=bool))
+        number = slices.number[start + totals]
+        period_end = inputs.period_ends[batch.period_at[number]]
+        chosen = inputs.targets.choose(
+            slices.indicator[number] * len(inputs.tree.ids)
+            + batch.layout.where[start + totals], slices.period_key[number], period_end)
+        judged = chosen >= 0
+        if not judged.any():
+            return found
+        at, number, chosen = totals[judged], number[judged], chosen[judged]
+        indicator = slices.indicator[number]
+        slope = batch.series["trend_slope"].take(pa.array(start + at))
+        figures = judge(
+            inputs.targets, chosen, period_key=slices.period_key[number],
+            period_end=period_end[judged], value=rows.value[start + at],
+            has_value=rows.has_value[start + at],
+            slope=np.asarray(slope.to_numpy(zero_copy_only=False), dtype=np.float64),
+            has_slope=np.asarray(slope.is_valid().to_numpy(zero_copy_only=False),
+                                 dtype=bool),
+            higher=inputs.higher[indicator], tolerance=inputs.tolerance[indicator])
+        if (figures.period_code < 0).any():
+            beyond = inputs.targets.period_id[int(chosen[np.argmin(figures.period_code)])]
+            raise ValueError(f"the store's periods cannot hold the target period {beyond}")
+        found.value[at], found.valid[at] = figures.target, True
+        found.period[at] = figures.period_code
+        found.forecast[at], found.has_forecast[at] = figures.forecast, figures.forecast_valid
+        found.status[at] = inputs.status_codes[np.maximum(figures.status, 0)]
+        found.has_status[at] = figures.status >= 0
+        found.meets[at] = figures.meets
+        return found
 
 
-@contextlib.contextmanager
-def derived_rows_in_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Read the view of `derive_compute` in the rows' order (RESULT_ORDER): every join of
-    it probes with the rows, the small tables are the hash tables.
-
-    Why: DuckDB estimates an Arrow relation at one row, so left to itself it would build
-    its hash tables on the batch's rows and emit them in the small tables' order — the
-    store would lose its clustering, and hashing millions of wide rows costs more too.
-    The joins are written in the order to run them; the optimizers that reorder them or
-    swap their sides are off for this statement only.
-    """
-    row = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()
-    before = str(row[0]) if row else ""
-    off = ",".join(sorted({*filter(None, before.split(",")), *_ORDER_OPTIMIZERS}))
-    con.execute(f"SET disabled_optimizers = '{off}'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET disabled_optimizers = '{before}'")
+def _scope_keys(con: duckdb.DuckDBPyConnection, scope: str, inputs: DeriveInputs) -> Ints:
+    """The rows of the relation `scope` (indicator_id, period_key, territory_id) of known
+    periods and territories, as sorted keys (indicator × periods + period position) ×
+    territories + territory position."""
+    found = sql_run(con, f"SELECT indicator_id, period_key, territory_id FROM {scope}"
+                    ).to_arrow_table()
+    period, period_known = positions(
+        inputs.period_keys, np.asarray(found.column("period_key").to_numpy(), np.int64))
+    territory, territory_known = inputs.tree.locate(
+        np.asarray(found.column("territory_id").to_numpy(), np.int64))
+    indicator = np.asarray(found.column("indicator_id").to_numpy(), dtype=np.int64)
+    chosen = period_known & territory_known
+    return np.unique((indicator[chosen] * len(inputs.period_keys) + period[chosen])
+                     * len(inputs.tree.ids) + territory[chosen])
 
 
-_ORDER_OPTIMIZERS = ("join_order", "build_side_probe_side")
+def _encoded(codes: Int32s, dictionary: pa.Array, *, valid: Bools | None = None
+             ) -> pa.DictionaryArray:
+    """A dictionary-encoded column: `codes` are positions in `dictionary`; NULL where
+    not `valid`, or where a code is −1."""
+    missing = None if valid is None else ~valid
+    if valid is None and (codes < 0).any():
+        missing = codes < 0
+        codes = np.where(missing, 0, codes)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=missing), dictionary)
+
+
+def _reasons(column: pa.ChunkedArray, dictionary: pa.Array) -> pa.DictionaryArray:
+    """The reasons (text) as positions in the store's reason dictionary."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(pa.string())
+    codes = pc.index_in(column, value_set=dictionary)
+    if codes.null_count != column.null_count:
+        unknown = pc.filter(column, pc.and_(pc.is_null(codes), pc.is_valid(column)))
+        raise ValueError(f"the store's reasons cannot hold {unknown[0]}")
+    indices = codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes
+    return pa.DictionaryArray.from_arrays(indices, dictionary)

@@ -319,7 +319,8 @@ class Dimensions:
     """The catalogue coded for SQL, plus the periods in play; registers its tables in DuckDB.
 
     Tables (views over Arrow): dim_element, dim_indicator, dim_breakdown, dim_territory,
-    dim_period, combo_map, population, weight_period, continuation. `seen` holds the
+    dim_period; the rules that only numpy reads (breakdowns of a combination, population
+    by year, where a weight is read) are methods. `seen` holds the
     (element, period, combination) triples of the facts the dimensions were built for.
     """
 
@@ -377,11 +378,9 @@ class Dimensions:
 
     # Registration: each table is replaced whole, so re-registering after periods_add works.
 
-    def register(self, con: duckdb.DuckDBPyConnection, combinations: Iterable[tuple[str, str]]
-                 ) -> None:
-        """Register every table; `combinations` are the (element, combination) pairs seen."""
+    def register(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Register every table."""
         self.register_static(con)
-        self.register_combinations(con, combinations)
         self.register_periods(con)
 
     def register_static(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -390,11 +389,7 @@ class Dimensions:
         _table(con, "dim_element", {
             "element_id": pa.array([self.element_id[e.code] for e in elements], pa.int32()),
             "code": pa.array([e.code for e in elements], pa.string()),
-            "aggregation": pa.array([e.aggregation.value for e in elements], pa.string()),
             "type_rank": pa.array([TYPE_RANK[e.period_type] for e in elements], pa.int32()),
-            "weight_kind": pa.array([_weight_kind(e) for e in elements], pa.string()),
-            "weight_element_id": pa.array(
-                [self.element_id.get(weight_of(e) or "") for e in elements], pa.int32()),
         })
         indicators = sorted(self.indicators.values(), key=lambda i: i.code)
         _table(con, "dim_indicator", {
@@ -402,9 +397,6 @@ class Dimensions:
                                      pa.int32()),
             "code": pa.array([i.code for i in indicators], pa.string()),
             "type_rank": pa.array([TYPE_RANK[i.period_type] for i in indicators], pa.int32()),
-            "higher_is_better": pa.array(
-                [i.polarity.value == "higher" for i in indicators], pa.bool_()),
-            "tolerance": pa.array([float(i.tolerance) for i in indicators], pa.float64()),
         })
         _table(con, "dim_breakdown", {
             "breakdown_id": pa.array(list(self.breakdown_id.values()), pa.int32()),
@@ -418,52 +410,25 @@ class Dimensions:
             "parent_id": pa.array([t.parent_id if t.parent_id in known else None
                                    for t in territories], pa.int64()),
             "depth": pa.array([self.depths[t.id] for t in territories], pa.int32()),
-            "valid_from": pa.array([t.valid_from for t in territories], pa.date32()),
-            "valid_to": pa.array([t.valid_to for t in territories], pa.date32()),
             "has_children": pa.array([t.id in has_children for t in territories], pa.bool_()),
-            "continued_after": pa.array(
-                [t.valid_to if t.successor_ids else None for t in territories], pa.date32()),
-        })
-        continuation = continuation_map(catalogue.territories)
-        _table(con, "continuation", {
-            "retired_id": pa.array([r[0] for r in continuation], pa.int64()),
-            "successor_id": pa.array([r[1] for r in continuation], pa.int64()),
-            "after": pa.array([r[2] for r in continuation], pa.date32()),
-            "until": pa.array([r[3] for r in continuation], pa.date32()),
         })
 
-    def register_combinations(self, con: duckdb.DuckDBPyConnection,
-                              combinations: Iterable[tuple[str, str]]) -> None:
-        """combo_map(element_id, combination, breakdown_id): where each combination counts.
+    def combination_breakdowns(self, element: ElementSpec, combination: str) -> list[int]:
+        """The breakdown ids a value of `element` in `combination` counts in.
 
         SUM and LAST values add up over combinations: a combination counts for the total
         and for each of its options the element declares. AVERAGE and NONE values cannot be
         added: only the combination "" gives the total and only the one-option combination
         "O" gives breakdown O; other combinations are not reported.
         """
-        rows: set[tuple[int, str, int]] = set()
-        for code, combination in combinations:
-            element = self.elements.get(code)
-            if element is None:
-                continue
-            element_id = self.element_id[code]
-            options = [o for o in combination.split("|") if o] if combination else []
-            if element.aggregation in (Aggregation.SUM, Aggregation.LAST):
-                rows.add((element_id, combination, 0))
-                for option in options:
-                    if option in element.options:
-                        rows.add((element_id, combination, self.breakdown_id[option]))
-            elif combination == "":
-                rows.add((element_id, combination, 0))
-            elif len(options) == 1 and options[0] == combination and (
-                    combination in element.options):
-                rows.add((element_id, combination, self.breakdown_id[combination]))
-        ordered = sorted(rows)
-        _table(con, "combo_map", {
-            "element_id": pa.array([r[0] for r in ordered], pa.int32()),
-            "combination": pa.array([r[1] for r in ordered], pa.string()),
-            "breakdown_id": pa.array([r[2] for r in ordered], pa.int32()),
-        })
+        options = [o for o in combination.split("|") if o] if combination else []
+        if element.aggregation in (Aggregation.SUM, Aggregation.LAST):
+            return [0, *sorted({self.breakdown_id[o] for o in options if o in element.options})]
+        if combination == "":
+            return [0]
+        if len(options) == 1 and options[0] == combination and combination in element.options:
+            return [self.breakdown_id[combination]]
+        return []
 
     def register_periods(self, con: duckdb.DuckDBPyConnection) -> None:
         keys = sorted(self.periods)
@@ -481,67 +446,37 @@ class Dimensions:
             "ordinal": pa.array([k % KEY_STRIDE for k in keys], pa.int32()),
             "start": pa.array([p.start for p in periods], pa.date32()),
             "end": pa.array([p.end for p in periods], pa.date32()),
-            "year": pa.array([_year(p) for p in periods], pa.int32()),
+            "year": pa.array([year_of(p) for p in periods], pa.int32()),
             "next_key": pa.array(next_keys, pa.int32()),
         })
-        self._register_population(con, {_year(p) for p in periods})
-        self._register_weight_periods(con, periods)
 
-    def _register_population(self, con: duckdb.DuckDBPyConnection, years: set[int]) -> None:
-        """population(territory_id, year, population): each year's figure, or the nearest
-        earlier year's, else the nearest later year's."""
+    def population_by_year(self, years: Iterable[int]) -> dict[tuple[int, int], float]:
+        """{(territory_id, year): population} for `years`: each year's figure, or the
+        nearest earlier year's, else the nearest later year's."""
         figures: dict[int, dict[int, float]] = {}
         for territory_id, year, population in self.catalogue.population:
             figures.setdefault(territory_id, {})[year] = float(population)
-        rows: list[tuple[int, int, float]] = []
-        for territory_id in sorted(figures):
-            by_year = figures[territory_id]
+        found: dict[tuple[int, int], float] = {}
+        for territory_id, by_year in figures.items():
             known = sorted(by_year)
-            for year in sorted(years):
+            for year in years:
                 index = bisect.bisect_right(known, year)
-                chosen = known[index - 1] if index else known[0]
-                rows.append((territory_id, year, by_year[chosen]))
-        _table(con, "population", {
-            "territory_id": pa.array([r[0] for r in rows], pa.int64()),
-            "year": pa.array([r[1] for r in rows], pa.int32()),
-            "population": pa.array([r[2] for r in rows], pa.float64()),
-        })
+                found[(territory_id, year)] = by_year[known[index - 1] if index else known[0]]
+        return found
 
-    def _register_weight_periods(self, con: duckdb.DuckDBPyConnection,
-                                 periods: list[Period]) -> None:
-        """weight_period(element_id, period_key, weight_key): where an AVERAGE element's
-        named weight is read for a value of `period_key`: the weight element's value for the
-        same period, or for the coarser period containing it when the weight is coarser."""
-        rows: list[tuple[int, int, int]] = []
-        for element in self.elements.values():
-            weight_code = weight_of(element)
-            if weight_code is None:
-                continue
-            weight = self.elements[weight_code]
-            for period in periods:
-                if TYPE_RANK[period.type] > TYPE_RANK[element.period_type]:
-                    continue
-                target = period
-                if TYPE_RANK[weight.period_type] < TYPE_RANK[period.type]:
-                    parent = period_parent(period, weight.period_type)
-                    assert parent is not None
-                    target = parent
-                rows.append((self.element_id[element.code], period_key(period),
-                             period_key(target)))
-        _table(con, "weight_period", {
-            "element_id": pa.array([r[0] for r in rows], pa.int32()),
-            "period_key": pa.array([r[1] for r in rows], pa.int32()),
-            "weight_key": pa.array([r[2] for r in rows], pa.int32()),
-        })
+    def weight_period(self, element: ElementSpec, period: Period) -> Period:
+        """Where an AVERAGE element's named weight is read for a value of `period` (of the
+        element's type or coarser): the weight element's value for the same period, or for
+        the coarser period containing it when the weight is coarser."""
+        weight = self.elements[weight_of(element) or ""]
+        if TYPE_RANK[weight.period_type] < TYPE_RANK[period.type]:
+            parent = period_parent(period, weight.period_type)
+            assert parent is not None
+            return parent
+        return period
 
 
-def _weight_kind(element: ElementSpec) -> str:
-    if element.aggregation is not Aggregation.AVERAGE or element.weight is None:
-        return "none"
-    return "population" if element.weight == POPULATION_WEIGHT else "element"
-
-
-def _year(period: Period) -> int:
+def year_of(period: Period) -> int:
     """The year a period belongs to (a week's is its Thursday's)."""
     year = period_parent(period, PeriodType.YEARLY)
     assert year is not None

@@ -357,8 +357,7 @@ def incremental_refresh(
     beyond = sorted({p.id for periods in plan.values.values() for p in periods} - holdable)
     if beyond:
         raise StoreCapacity(f"periods beyond the store's range ({', '.join(beyond[:3])})")
-    combinations = con.execute("SELECT DISTINCT element, combination FROM fact_scope").fetchall()
-    dims.register(con, combinations)
+    dims.register(con)
     result_dims_register(con, dims)
 
     # Values are recomputed for the changed territories in the value slices; every other

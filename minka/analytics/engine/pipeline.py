@@ -1,11 +1,11 @@
 """From facts to result rows in one DuckDB connection: the steps every refresh shares.
 
-    facts ──aggregate.py──▶ element_final ──indicators.py──▶ indicator_value
-          ──derive.py──▶ indicator_derived ──result_rows_sql──▶ rows of RESULT_COLUMNS
+    facts ──aggregate.py──▶ ElementValues ──indicators.py──▶ indicator_value
+          ──derive.py──▶ Arrow rows of RESULT_COLUMNS ──_rows_write──▶ the result table
 
 The full, incremental and per-indicator refreshes (`store.py`) differ only in which facts
-they feed and which (indicator, period) slices they keep; the SQL is the same, which is why
-an incremental refresh gives the rows a full refresh would.
+they feed and which (indicator, period) slices they keep; the computation is the same, which
+is why an incremental refresh gives the rows a full refresh would.
 
 Pure computation: no Django imports (see DESIGN.md, "Conventions" 2).
 """
@@ -15,21 +15,17 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from minka.analytics.engine.aggregate import (
     element_values_compute,
-    element_values_drop,
     elements_needed,
 )
-from minka.analytics.engine.derive import (
-    derive_compute,
-    derive_release,
-    derive_tables_register,
-    derived_rows_in_order,
-)
+from minka.analytics.engine.derive import DeriveInputs, derive_compute, derive_inputs
 from minka.analytics.engine.dimensions import (
     RANK_TYPE,
     TYPE_RANK,
@@ -37,7 +33,7 @@ from minka.analytics.engine.dimensions import (
     catalogue_check,
     sql_run,
 )
-from minka.analytics.engine.indicators import indicator_values_create, indicator_values_insert
+from minka.analytics.engine.indicators import indicator_values_compute
 from minka.analytics.engine.model import RESULT_COLUMNS, Catalogue, Reason, Status
 from minka.analytics.engine.periods import (
     Period,
@@ -82,7 +78,7 @@ def dimensions_prepare(
     dims.seen = [(str(e), str(p), str(c)) for e, p, c in seen]
     dims.periods_add(sorted({p for _, p, _ in dims.seen}))
     dims.periods_add_keys(extra_period_keys)
-    dims.register(con, sorted({(e, c) for e, _, c in dims.seen}))
+    dims.register(con)
     return dims
 
 
@@ -175,9 +171,15 @@ def results_compute(
     value_territories: str | None = None,
     stored_values: str | None = None,
     derive_scope: str | None = None,
+    write_behind: bool = False,
 ) -> int:
     """Append to the table `target` (RESULT_COLUMNS) the rows of the indicators `codes`
     computed from `facts`; return how many.
+
+    `write_behind`: write each batch's rows from another thread, through a cursor of its
+    own, while the next batch is computed (numpy computes on one core, DuckDB's INSERT on
+    both: side by side they fill the machine). Only for a `target` that the cursor sees
+    and that needs no transaction of `con`: the full refresh's new store file.
 
     Indicators go in batches (`indicator_batches`): the batch's element aggregates are
     computed, its indicators evaluated, derived and written in `derive.RESULT_ORDER`; the
@@ -188,71 +190,95 @@ def results_compute(
     evaluate; `stored_values`, the stored values of every other row the derived figures
     read; `derive_scope` (indicator_id, period_key, territory_id), the rows to output.
     """
-    registered = False
-    written = 0
-    for batch in indicator_batches(dims, codes):
-        element_values_compute(con, dims, facts=facts,
-                               element_codes=referenced_elements(dims, batch))
-        indicator_values_create(con)
-        for code in batch:
-            indicator_values_insert(con, dims, code, target="indicator_value",
-                                    scope=value_scope, territories=value_territories)
-        element_values_drop(con)
-        # Offsets can put a row in a period no fact has (formulas with offsets only): give
-        # those periods keys too.
-        new_keys = [row[0] for row in con.execute(
-            "SELECT DISTINCT period_key FROM indicator_value").fetchall()
-            if row[0] not in dims.periods]
-        if new_keys:
-            dims.periods_add_keys(new_keys)
-            dims.register_periods(con)
-            registered = False
-        if not registered:
-            derive_tables_register(con, dims)
-            result_dims_register(con, dims)
-            registered = True
-        values = "indicator_value"
-        if stored_values is not None:
-            ids = ", ".join(str(dims.indicator_id[c]) for c in batch)
-            sql_run(con, f"""CREATE OR REPLACE TEMP TABLE indicator_value_all AS
-                SELECT * FROM indicator_value UNION ALL BY NAME
-                SELECT * FROM {stored_values} WHERE indicator_id IN ({ids})""")
-            values = "indicator_value_all"
-        derive_compute(con, dims, values=values, scope=derive_scope)
-        written += _rows_write(con, "indicator_derived", target)
-        derive_release(con)
-    return written
+    inputs: DeriveInputs | None = None
+    with _RowsWriter(con, target, behind=write_behind) as writer:
+        for batch in indicator_batches(dims, codes):
+            inputs = _batch_compute(con, dims, batch, inputs, writer, facts=facts,
+                                    value_scope=value_scope,
+                                    value_territories=value_territories,
+                                    stored_values=stored_values, derive_scope=derive_scope)
+    return writer.written
 
 
-def _rows_write(con: duckdb.DuckDBPyConnection, source: str, target: str) -> int:
-    """Append the rows of the view `source` (`derive_view_create`) to `target`, in order."""
-    with derived_rows_in_order(con):
-        row = sql_run(con, f"INSERT INTO {target} {result_rows_sql(source)}").fetchone()
-    return int(row[0]) if row else 0
+def _batch_compute(con: duckdb.DuckDBPyConnection, dims: Dimensions, batch: list[str],
+                   inputs: DeriveInputs | None, writer: _RowsWriter, *, facts: str,
+                   value_scope: str | None, value_territories: str | None,
+                   stored_values: str | None, derive_scope: str | None) -> DeriveInputs:
+    """One batch of `results_compute`: aggregates, values, derived figures, rows handed to
+    the writer; returns the derived figures' inputs (kept while no new period appears)."""
+    elements = element_values_compute(con, dims, facts=facts,
+                                      element_codes=referenced_elements(dims, batch))
+    computed = indicator_values_compute(con, dims, batch, elements, scope=value_scope,
+                                        territories=value_territories)
+    del elements  # the derived figures and the write need the memory more
+    # Offsets can put a row in a period no fact has (formulas with offsets only): give
+    # those periods keys too.
+    new_keys = [key for key in pc.unique(computed.column("period_key")).to_pylist()
+                if key not in dims.periods]
+    if new_keys:
+        dims.periods_add_keys(new_keys)
+        dims.register_periods(con)
+        inputs = None
+    if inputs is None:
+        inputs = derive_inputs(dims, result_dictionaries(con))
+    values: str | pa.Table = computed  # already in RESULT_ORDER
+    if stored_values is not None:
+        ids = ", ".join(str(dims.indicator_id[c]) for c in batch)
+        sql_run(con, f"""CREATE OR REPLACE TEMP TABLE indicator_value_all AS
+            SELECT * FROM indicator_value UNION ALL BY NAME
+            SELECT * FROM {stored_values} WHERE indicator_id IN ({ids})""")
+        values = "indicator_value_all"
+    writer.write(derive_compute(con, inputs, values=values, scope=derive_scope))
+    return inputs
 
 
-def result_rows_sql(source: str = "indicator_derived") -> str:
-    """Rows of RESULT_COLUMNS (codes and period ids instead of integer keys).
+class _RowsWriter:
+    """Appends batches of rows (RESULT_COLUMNS in the store's types and order,
+    `derive_compute`) to the table `target`, in their order; `written` counts them.
 
-    Codes come from the typed dimension tables (`result_dims_register`), so they arrive as
-    ENUM values: writing them costs a small integer each, not a string.
+    A plain INSERT of the Arrow table: the text columns arrive dictionary-encoded with the
+    ENUM types' values as dictionaries, so DuckDB converts each vector's dictionary, not
+    each row, and nothing is joined. Behind (`results_compute`), at most one batch is
+    being written while the next is computed, so memory holds two batches' rows at most;
+    leaving the block waits for the last write, and a failed write raises there.
     """
-    columns = []
-    for name in RESULT_COLUMNS:
-        match name:
-            case "indicator":
-                columns.append("i.code AS indicator")
-            case "period" | "period_type":
-                columns.append(f"p.{name}")
-            case "breakdown":
-                columns.append("b.code AS breakdown")
-            case _:
-                columns.append(f"r.{name}")
-    return f"""SELECT {', '.join(columns)}
-        FROM {source} r
-        JOIN dim_result_indicator i ON i.indicator_id = r.indicator_id
-        JOIN dim_result_period p ON p.period_key = r.period_key
-        JOIN dim_result_breakdown b ON b.breakdown_id = r.breakdown_id"""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, target: str, *, behind: bool) -> None:
+        self.target, self.written = target, 0
+        self.con = con.cursor() if behind else con
+        self.pool = ThreadPoolExecutor(max_workers=1) if behind else None
+        self.pending: Future[int] | None = None
+
+    def __enter__(self) -> _RowsWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+                self.con.close()
+
+    def write(self, rows: pa.Table) -> None:
+        if self.pool is None:
+            self.written += self._insert(rows)
+            return
+        self._wait()
+        self.pending = self.pool.submit(self._insert, rows)
+
+    def _wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self.written += pending.result()
+
+    def _insert(self, rows: pa.Table) -> int:
+        self.con.register("result_rows", rows)
+        try:
+            sql_run(self.con, f"INSERT INTO {self.target} SELECT * FROM result_rows")
+        finally:
+            self.con.unregister("result_rows")
+        return rows.num_rows
 
 
 # The store's text columns but the indicator's are ENUM types: read as text, written and
@@ -325,8 +351,18 @@ def result_capacity(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]
     return found[0], found[1]
 
 
+def result_dictionaries(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The values of each text result column's ENUM type, by column (`RESULT_TYPES`)."""
+    found: dict[str, list[str]] = {}
+    for column, type_ in RESULT_TYPES.items():
+        row = sql_run(con, f"SELECT enum_range(NULL::{type_})").fetchone()
+        found[column] = [str(v) for v in row[0]] if row else []
+    return found
+
+
 def result_dims_register(con: duckdb.DuckDBPyConnection, dims: Dimensions) -> None:
-    """Typed copies of the indicator, period and breakdown dimensions for the final rows."""
+    """Typed copies of the indicator, period and breakdown dimensions, to read stored rows
+    back by their integer keys (the incremental refresh)."""
     sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_result_indicator AS
         SELECT indicator_id, code FROM dim_indicator""")
     sql_run(con, """CREATE OR REPLACE TEMP TABLE dim_result_period AS

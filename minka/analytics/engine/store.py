@@ -131,7 +131,8 @@ def _full_refresh(path: Path, catalogue: Catalogue,
         codes = sorted(dims.indicators)
         result_types_create(con, dims)
         con.execute(result_table_sql())
-        results = results_compute(con, dims, codes, facts="fact", target="indicator_result")
+        results = results_compute(con, dims, codes, facts="fact", target="indicator_result",
+                                  write_behind=True)
         meta_write(con, catalogue)
         count = sql_run(con, "SELECT count(*) FROM fact").fetchone()
         ignored = _ignored_facts(con)

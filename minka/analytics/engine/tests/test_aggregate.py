@@ -229,3 +229,33 @@ def test_sums_do_not_depend_on_the_order_the_facts_arrive_in():
     assert {figures[0] for figures in found.values()} == {0.6}
     assert len(set(found.values())) == 1
     assert found[(0.1, 0.2, 0.3)][1:] == pytest.approx((0.2, 0.2), rel=1e-15)
+
+
+def test_equal_means_are_equal_doubles_so_their_ranks_tie():
+    population = ((11, 2022, 3.0), (12, 2022, 7.0))
+    months = ("202210", "202211", "202212")
+    found = results(
+        catalogue([element("A", AVERAGE, weight=POPULATION_WEIGHT)], population=population),
+        facts(*[("A", 11, m, v) for m, v in zip(months, (0.1, 0.2, 0.3), strict=True)],
+              *[("A", 12, m, v) for m, v in zip(months, (0.3, 0.2, 0.1), strict=True)]),
+    )
+    # A district's own value weighed by its population comes back as recorded: in doubles
+    # 0.1 x 3 / 3 is 0.10000000000000002, exactly it is 0.1.
+    assert values(found, "A", "202210")[11] == 0.1
+    # Q4 of both: (0.1 + 0.2 + 0.3) / 3 = 0.2 exactly (in doubles, left to right,
+    # 0.20000000000000004 for 11 and 0.19999999999999998 for 12): equal, so a tie.
+    assert values(found, "A", "2022Q4")[11] == values(found, "A", "2022Q4")[12] == 0.2
+    assert [found[("A", t, "2022Q4", "")]["rank"] for t in (11, 12)] == [1, 1]
+    # The region's months: (0.1 x 3 + 0.3 x 7) / 10 = 0.24, 0.2, (0.3 x 3 + 0.1 x 7) / 10
+    # = 0.16; its quarter (0.24 + 0.2 + 0.16) / 3 = 0.2.
+    assert [values(found, "A", m)[10] for m in (*months, "2022Q4")] == [0.24, 0.2, 0.16, 0.2]
+
+
+def test_territory_ids_far_apart_are_found_as_well_as_close_ones():
+    # Ids spanning more than the direct lookup table covers take the search path.
+    far = tree({1: None, 10**12: 1, 10**12 + 5: 10**12, 7: 1})
+    found = results(catalogue([element("S")], territories=far),
+                    facts(("S", 10**12 + 5, "202301", 2), ("S", 7, "202301", 3),
+                          ("S", 10**12 + 6, "202301", 100)))
+    # 10**12 + 6 is not in the catalogue: ignored. The root sees 2 + 3 = 5.
+    assert values(found, "S", "202301") == {10**12 + 5: 2, 10**12: 2, 7: 3, 1: 5}

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minka.analytics.engine.dimensions import period_from_key, period_key, period_ordinal
+from minka.analytics.engine import derive, derive_series
+from minka.analytics.engine.derive import derive_compute, derive_inputs
+from minka.analytics.engine.dimensions import (
+    Dimensions,
+    period_from_key,
+    period_key,
+    period_ordinal,
+)
 from minka.analytics.engine.model import IndicatorSpec, Polarity, Target, TerritoryNode
 from minka.analytics.engine.periods import PeriodType, period_offset, period_parse
+from minka.analytics.engine.pipeline import result_dictionaries, result_types_create
 from minka.analytics.engine.tests.cases import (
     MONTHLY,
     catalogue,
@@ -184,3 +194,65 @@ def test_period_keys_order_types_coarse_to_fine():
     assert keys == sorted(keys)
     assert period_key(period_parse("2023W1")) // 1_000_000 == 4
     assert period_parse("2023W1").type == PeriodType.WEEKLY
+
+
+def _values(rows: list[tuple[int, str, float | None]]) -> pa.Table:
+    """Indicator values of indicator 1, total breakdown, from (territory, period, value)."""
+    return pa.table({
+        "indicator_id": pa.array([1] * len(rows), pa.int32()),
+        "territory_id": pa.array([r[0] for r in rows], pa.int64()),
+        "period_key": pa.array([period_key(period_parse(r[1])) for r in rows], pa.int32()),
+        "breakdown_id": pa.array([0] * len(rows), pa.int32()),
+        "value": pa.array([r[2] for r in rows], pa.float64()),
+        "numerator": pa.array([None] * len(rows), pa.float64()),
+        "denominator": pa.array([None] * len(rows), pa.float64()),
+        "reason": pa.array([None if r[2] is not None else "missing_data" for r in rows],
+                           pa.string()),
+        "from_successors": pa.array([False] * len(rows), pa.bool_()),
+    })
+
+
+@pytest.mark.parametrize(("dense_extra", "row_group"), [
+    (derive_series.DENSE_EXTRA, derive.ROW_GROUP_ROWS), (-(10**9), 3)])
+def test_rows_out_of_scope_are_read_but_not_output(monkeypatch, dense_extra, row_group):
+    # Rows found through the index's table, or by binary search; the result made a row
+    # group at a time, or three rows at a time.
+    monkeypatch.setattr(derive_series, "DENSE_EXTRA", dense_extra)
+    monkeypatch.setattr(derive, "ROW_GROUP_ROWS", row_group)
+    cat = catalogue([element("S")], [indicator(base_year=2022)], territories=FOUR,
+                    targets=(Target("I", 11, "2023", 30.0),))
+    dims = Dimensions(cat)
+    dims.periods_add(["202201", "202203", "202301", "202302", "202303"])
+    con = duckdb.connect()
+    try:
+        result_types_create(con, dims)
+        inputs = derive_inputs(dims, result_dictionaries(con))
+        con.register("value", _values([
+            (10, "202303", 25.0), (11, "202203", 4.0), (11, "202301", 10.0),
+            (11, "202302", 12.0), (11, "202303", 15.0), (12, "202303", 16.0),
+            (13, "202303", None), (99, "202303", 1.0)]))
+        key = period_key(period_parse("202303"))
+        con.register("scope", pa.table({
+            "indicator_id": pa.array([1, 1, 1, 1], pa.int32()),
+            "period_key": pa.array([key, key, key, key + 1], pa.int32()),
+            "territory_id": pa.array([10, 11, 99, 11], pa.int64())}))
+        found = {(r["territory_id"], r["period"]): r for r in derive_compute(
+            con, inputs, values="value", scope="scope").to_pylist()}
+    finally:
+        con.close()
+    # In scope: 10 and 11 in March (99 is outside the tree; 11 in April has no row).
+    assert sorted(found) == [(10, "202303"), (11, "202303")]
+    march = found[(11, "202303")]
+    # Read from rows out of scope: the previous month (15 - 12 = 3), the trend through
+    # (-2, 10), (-1, 12), (0, 15) (slope 2.5), the base month 202203 (15 - 4 = 11) and the
+    # sibling 12 (16 > 15: rank 2 of 2; 13 has no value).
+    assert (march["change_previous"], march["trend_slope"], march["change_base"]) == (
+        3, 2.5, 11)
+    assert (march["rank"], march["rank_of"]) == (2, 2)
+    # The target 2023 ends later: 15 + 2.5 x 9 = 37.5 meets 30.
+    assert (march["target"], march["forecast"], march["status"]) == (30, 37.5, "on_track")
+    assert (march["period_type"], march["breakdown"], march["reason"]) == ("Monthly", "", None)
+    # 10's children: 11, 12 and 13 have rows, 14 does not; all four exist.
+    assert (found[(10, "202303")]["reported_children"],
+            found[(10, "202303")]["expected_children"]) == (3, 4)
+    assert (march["reported_children"], march["expected_children"]) == (None, None)

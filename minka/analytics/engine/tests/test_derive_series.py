@@ -6,7 +6,8 @@ children counted per parent with a GROUP BY). Random batches — gaps, NULL valu
 −0, several breakdowns and period types, roots, invalid territory-periods, territories
 outside the tree, rows continued from successors — must give the same figures bit for bit,
 also when the batch is cut into tiny chunks (`CHUNK_ROWS`), so that chunk edges cannot
-change a number.
+change a number, and when rows are searched instead of looked up in a table
+(`DENSE_EXTRA`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from hypothesis import strategies as st
 
 from minka.analytics.engine import derive_series
 from minka.analytics.engine.derive_series import (
-    SERIES_STRIDE,
     TREND_MINIMUM,
     TREND_WINDOW,
     Rows,
@@ -29,6 +29,7 @@ from minka.analytics.engine.derive_series import (
 )
 
 KEY_STRIDE = 1_000_000
+SERIES_STRIDE = 100_000_000  # the reference's position = breakdown × this + period key
 # territory: parent (None for a root); 99 is outside the tree.
 TREE = {1: None, 2: None, 10: 1, 11: 1, 12: 1, 20: 2, 21: 2, 110: 11, 111: 11}
 OUTSIDE = 99
@@ -184,16 +185,19 @@ def _bits(column: pa.ChunkedArray) -> list[object]:
     return array.to_pylist()
 
 
-@pytest.mark.parametrize("chunk", [3, 7, 1 << 16])
+@pytest.mark.parametrize(("chunk", "dense_extra"), [
+    (3, derive_series.DENSE_EXTRA), (7, -(10**9)), (1 << 16, derive_series.DENSE_EXTRA),
+    (1 << 16, -(10**9))])  # the row index as a table, or searched (DENSE_EXTRA < 0)
 @settings(max_examples=40, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), density=st.sampled_from([0.1, 0.5, 0.9]),
        invalid=st.sets(st.tuples(st.sampled_from(list(TREE)),
                                  st.sampled_from([2 * KEY_STRIDE + 24_003,
                                                   3 * KEY_STRIDE + 24_005])), max_size=3))
-def test_numpy_figures_equal_the_sql_windows_bit_for_bit(monkeypatch, chunk, seed, density,
-                                                         invalid):
+def test_numpy_figures_equal_the_sql_windows_bit_for_bit(monkeypatch, chunk, dense_extra,
+                                                         seed, density, invalid):
     monkeypatch.setattr(derive_series, "CHUNK_ROWS", chunk)
+    monkeypatch.setattr(derive_series, "DENSE_EXTRA", dense_extra)
     batch, pairs = _batch(seed, density), sorted(invalid)
     expected, found = _reference(batch, pairs), _numpy(batch, pairs)
     assert found.column_names == expected.column_names
