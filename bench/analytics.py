@@ -39,6 +39,12 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+# Minka's processes run numpy without huge-page advice and Arrow with jemalloc (set in
+# minka/__init__.py, which is imported after numpy here): every phase, pandas included,
+# gets the same settings, before numpy or Arrow is loaded.
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH), str(BENCH.parent)]
 
