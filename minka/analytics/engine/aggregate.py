@@ -160,8 +160,9 @@ def _dictionary(column: pa.ChunkedArray) -> tuple[Ints, list[str]]:
     column = pa.chunked_array(column.chunks or [pa.array([], column.type)], column.type)
     column = column.unify_dictionaries()
     values = column.chunk(0).dictionary.to_pylist() if column.num_chunks else []
-    codes = [np.asarray(chunk.indices.cast(pa.int64()).fill_null(-1).to_numpy(),
-                        dtype=np.int64) for chunk in column.chunks]
+    codes = [np.asarray(chunk.indices.to_numpy(), dtype=np.int64) if not chunk.null_count
+             else np.asarray(chunk.indices.cast(pa.int64()).fill_null(-1).to_numpy(),
+                             dtype=np.int64) for chunk in column.chunks]
     return (np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)), values
 
 
@@ -268,22 +269,23 @@ def _own_cells(dims: Dimensions, batch: Batch, spec: ElementSpec, mine: Bools,
     used = np.flatnonzero(np.bincount(combination, minlength=len(batch.combinations)))
     local = np.full(len(batch.combinations), -1, dtype=np.int64)
     local[used] = np.arange(len(used))
-    # counts[c, b]: whether combination c counts in breakdown b.
-    counts_in = np.zeros((len(used), len(breakdowns)), dtype=np.int64)
-    column = {b: n for n, b in enumerate(breakdowns)}
-    for n, c in enumerate(used.tolist()):
-        for breakdown in dims.combination_breakdowns(spec, batch.combinations[c]):
-            counts_in[n, column[breakdown]] = 1
     cells = (batch.position[mine] * shape_tk[1] + batch.period[mine]) * len(used)
     cells += local[combination]
     size = shape_tk[0] * shape_tk[1] * len(used)
     exact = fixed(batch.value[mine])
     by_combination = np.zeros(size, dtype=exact.units.dtype)
     np.add.at(by_combination, cells, exact.units)
-    tally = np.bincount(cells, minlength=size).astype(np.int64)
-    shape = (*shape_tk, len(used))
-    units = by_combination.reshape(shape) @ counts_in.astype(by_combination.dtype)
-    return Fixed(units, exact.scale), tally.reshape(shape) @ counts_in
+    by_combination = by_combination.reshape(*shape_tk, len(used))
+    tally = np.bincount(cells, minlength=size).reshape(*shape_tk, len(used))
+    # Each combination adds into the breakdowns it counts in.
+    units = np.zeros((*shape_tk, len(breakdowns)), dtype=by_combination.dtype)
+    count = np.zeros((*shape_tk, len(breakdowns)), dtype=np.int64)
+    column = {b: n for n, b in enumerate(breakdowns)}
+    for n, c in enumerate(used.tolist()):
+        for breakdown in dims.combination_breakdowns(spec, batch.combinations[c]):
+            units[:, :, column[breakdown]] += by_combination[:, :, n]
+            count[:, :, column[breakdown]] += tally[:, :, n]
+    return Fixed(units, exact.scale), count
 
 
 def _weights(dims: Dimensions, batch: Batch, spec: ElementSpec, done: dict[str, Cube]

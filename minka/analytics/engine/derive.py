@@ -111,9 +111,9 @@ class DeriveInputs:
     (position in the store's period dictionary, −1 if it cannot hold it). Base periods:
     `base_from` sorted indicator id × PERIOD_SPAN + period key, `base_to` the base period's
     key. Per indicator id: `higher` (higher is better) and `tolerance`. `dictionaries`: the
-    values of the store's text columns (its ENUM types; the indicator's codes in id order),
-    and `type_codes`, `breakdown_codes`, `status_codes` the positions in them of each type
-    rank, breakdown id and status.
+    values of the store's text columns (its ENUM types), and `indicator_codes`,
+    `type_codes`, `breakdown_codes`, `status_codes` the positions in them of each indicator
+    id, type rank, breakdown id and status.
     """
 
     tree: TerritoryTree
@@ -127,6 +127,7 @@ class DeriveInputs:
     higher_ids: frozenset[int]
     tolerance: Floats
     dictionaries: dict[str, pa.Array]
+    indicator_codes: Ints
     type_codes: Ints
     breakdown_codes: Ints
     status_codes: Ints
@@ -181,7 +182,6 @@ def derive_inputs(dims: Dimensions, dictionaries: Mapping[str, Sequence[str]]
     encoded = {name: pa.array(list(values), pa.string())
                for name, values in dictionaries.items()}
     ids = sorted(dims.indicator_id, key=dims.indicator_id.__getitem__)
-    encoded["indicator"] = pa.array(ids, pa.string())
     specs = [dims.indicators[c] for c in ids]
     period_positions = _positions(dictionaries["period"])
     return DeriveInputs(
@@ -199,6 +199,7 @@ def derive_inputs(dims: Dimensions, dictionaries: Mapping[str, Sequence[str]]
                              if s.polarity is Polarity.HIGHER_IS_BETTER),
         tolerance=np.array([0.0] + [float(s.tolerance) for s in specs], dtype=np.float64),
         dictionaries=encoded,
+        indicator_codes=_codes(["", *ids], dictionaries["indicator"]),
         type_codes=_codes([RANK_TYPE[r].value for r in sorted(RANK_TYPE)],
                           dictionaries["period_type"]),
         breakdown_codes=_codes(sorted(dims.breakdown_id, key=dims.breakdown_id.__getitem__),
@@ -286,7 +287,7 @@ class _Batch:
         return cls(
             inputs=inputs, table=table, rows=rows, layout=layout, series=series,
             period_at=period_at, period_known=period_known,
-            indicator_code=(slices.indicator - 1).astype(np.int32),
+            indicator_code=inputs.indicator_codes[slices.indicator].astype(np.int32),
             period_code=np.where(period_known, inputs.period_codes[period_at], -1
                                  ).astype(np.int32),
             type_code=inputs.type_codes[slices.period_key // KEY_STRIDE].astype(np.int32),

@@ -53,6 +53,11 @@ def quotient(numerator: Fixed, denominator: Fixed) -> Floats:
     """
     top, bottom = np.broadcast_arrays(_times(numerator.units, denominator.scale),
                                       _times(denominator.units, numerator.scale))
+    if (top.dtype != np.object_ and bottom.dtype != np.object_
+            and max(np.abs(top).max(initial=0), np.abs(bottom).max(initial=0))
+            < _DOUBLE_EXACT):  # the usual case: one division of exact doubles
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(bottom != 0, top / np.where(bottom != 0, bottom, 1), np.nan)
     out = np.full(top.shape, np.nan)
     nonzero = bottom != 0
     exact = nonzero.copy()

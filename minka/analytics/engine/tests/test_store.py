@@ -216,12 +216,19 @@ def test_refreshing_indicators_recomputes_their_rows_from_the_stored_facts(tmp_p
     cat = ratio_catalogue()
     cat = replace(cat, indicators=(per_mille, IndicatorSpec("NEW", "#{D}", MONTHLY)),
                   targets=(Target("R", 11, "2023", 1.0),))
-    stats = store_refresh_indicators(path, cat, ["R", "NEW"])
-    assert (stats.mode, stats.indicators) == ("indicators", ("NEW", "R"))
+    # R's formula changed: only its rows are recomputed.
+    changed = replace(cat, indicators=(per_mille,))
+    stats = store_refresh_indicators(path, changed, ["R"])
+    assert (stats.mode, stats.indicators) == ("indicators", ("R",))
+    assert all_rows(path) == memory_rows(changed, FACTS)
+    # NEW is a code the store's indicator type cannot hold: the store is rebuilt.
+    stats = store_refresh_indicators(path, cat, ["NEW"])
+    assert (stats.mode, stats.indicators) == ("full", ("NEW", "R"))
+    assert "new indicator" in stats.note
     assert all_rows(path) == memory_rows(cat, FACTS)
     # An indicator dropped from the catalogue loses its rows.
     without = replace(cat, indicators=(per_mille,))
-    store_refresh_indicators(path, without, ["NEW"])
+    assert store_refresh_indicators(path, without, ["NEW"]).mode == "indicators"
     assert {r[0] for r in all_rows(path)} == {"R"}
     # Anything else changed: a full refresh from the stored facts.
     moved = replace(without, constants={"K": 1.0})
