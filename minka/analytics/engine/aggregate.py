@@ -269,22 +269,26 @@ def _own_cells(dims: Dimensions, batch: Batch, spec: ElementSpec, mine: Bools,
     used = np.flatnonzero(np.bincount(combination, minlength=len(batch.combinations)))
     local = np.full(len(batch.combinations), -1, dtype=np.int64)
     local[used] = np.arange(len(used))
-    cells = (batch.position[mine] * shape_tk[1] + batch.period[mine]) * len(used)
-    cells += local[combination]
-    size = shape_tk[0] * shape_tk[1] * len(used)
+    # Cells numbered combination first, so each combination's cells are one contiguous
+    # block that adds into its breakdowns' blocks; turned to [t, k, b] once at the end.
+    places = shape_tk[0] * shape_tk[1]
+    cells = local[combination] * places
+    cells += batch.position[mine] * shape_tk[1]
+    cells += batch.period[mine]
     exact = fixed(batch.value[mine])
-    by_combination = np.zeros(size, dtype=exact.units.dtype)
+    by_combination = np.zeros(places * len(used), dtype=exact.units.dtype)
     np.add.at(by_combination, cells, exact.units)
-    by_combination = by_combination.reshape(*shape_tk, len(used))
-    tally = np.bincount(cells, minlength=size).reshape(*shape_tk, len(used))
-    # Each combination adds into the breakdowns it counts in.
-    units = np.zeros((*shape_tk, len(breakdowns)), dtype=by_combination.dtype)
-    count = np.zeros((*shape_tk, len(breakdowns)), dtype=np.int64)
+    by_combination = by_combination.reshape(len(used), places)
+    tally = np.bincount(cells, minlength=places * len(used)).reshape(len(used), places)
+    units = np.zeros((len(breakdowns), places), dtype=by_combination.dtype)
+    count = np.zeros((len(breakdowns), places), dtype=np.int64)
     column = {b: n for n, b in enumerate(breakdowns)}
     for n, c in enumerate(used.tolist()):
         for breakdown in dims.combination_breakdowns(spec, batch.combinations[c]):
-            units[:, :, column[breakdown]] += by_combination[:, :, n]
-            count[:, :, column[breakdown]] += tally[:, :, n]
+            units[column[breakdown]] += by_combination[n]
+            count[column[breakdown]] += tally[n]
+    units = np.ascontiguousarray(units.T).reshape(*shape_tk, len(breakdowns))
+    count = np.ascontiguousarray(count.T).reshape(*shape_tk, len(breakdowns))
     return Fixed(units, exact.scale), count
 
 

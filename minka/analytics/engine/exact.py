@@ -40,7 +40,10 @@ class Fixed:
 
     def doubles(self) -> Floats:
         """The double nearest each exact number."""
-        return quotient(self, Fixed(np.ones((1,) * self.units.ndim, dtype=np.int64), 1))
+        units = self.units
+        if units.dtype != np.object_ and np.abs(units).max(initial=0) < _DOUBLE_EXACT:
+            return units / self.scale  # exact double / exact double: one rounding
+        return quotient(self, Fixed(np.ones((1,) * units.ndim, dtype=np.int64), 1))
 
 
 def quotient(numerator: Fixed, denominator: Fixed) -> Floats:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
@@ -176,10 +176,12 @@ def results_compute(
     """Append to the table `target` (RESULT_COLUMNS) the rows of the indicators `codes`
     computed from `facts`; return how many.
 
-    `write_behind`: write each batch's rows from another thread, through a cursor of its
-    own, while the next batch is computed (numpy computes on one core, DuckDB's INSERT on
-    both: side by side they fill the machine). Only for a `target` that the cursor sees
-    and that needs no transaction of `con`: the full refresh's new store file.
+    `write_behind`: derive and write each batch's rows from another thread (the INSERT
+    through a cursor of its own) while the next batch's aggregates and values are computed
+    (numpy computes on one core, DuckDB's INSERT on both: side by side they fill the
+    machine). Only without scopes (the derived figures then read no relation of `con`)
+    and for a `target` that the cursor sees and that needs no transaction of `con`: the
+    full refresh's new store file.
 
     Indicators go in batches (`indicator_batches`): the batch's element aggregates are
     computed, its indicators evaluated, derived and written in `derive.RESULT_ORDER`; the
@@ -190,6 +192,9 @@ def results_compute(
     evaluate; `stored_values`, the stored values of every other row the derived figures
     read; `derive_scope` (indicator_id, period_key, territory_id), the rows to output.
     """
+    if write_behind and any(scope is not None for scope in (
+            value_scope, value_territories, stored_values, derive_scope)):
+        raise ValueError("rows can be written behind only by a refresh without scopes")
     inputs: DeriveInputs | None = None
     with _RowsWriter(con, target, behind=write_behind) as writer:
         for batch in indicator_batches(dims, codes):
@@ -228,13 +233,17 @@ def _batch_compute(con: duckdb.DuckDBPyConnection, dims: Dimensions, batch: list
             SELECT * FROM indicator_value UNION ALL BY NAME
             SELECT * FROM {stored_values} WHERE indicator_id IN ({ids})""")
         values = "indicator_value_all"
-    writer.write(derive_compute(con, inputs, values=values, scope=derive_scope))
+    # The derived figures go with the write: behind, both run while the next batch's
+    # aggregates and values are computed (they read only `inputs` and these values).
+    batch_inputs = inputs
+    writer.write(lambda: derive_compute(con, batch_inputs, values=values, scope=derive_scope))
     return inputs
 
 
 class _RowsWriter:
-    """Appends batches of rows (RESULT_COLUMNS in the store's types and order,
-    `derive_compute`) to the table `target`, in their order; `written` counts them.
+    """Appends batches of rows (RESULT_COLUMNS in the store's types and order, made by the
+    callables given to `write`: `derive_compute`) to the table `target`, in their order;
+    `written` counts them.
 
     A plain INSERT of the Arrow table: the text columns arrive dictionary-encoded with the
     ENUM types' values as dictionaries, so DuckDB converts each vector's dictionary, not
@@ -260,7 +269,7 @@ class _RowsWriter:
                 self.pool.shutdown()
                 self.con.close()
 
-    def write(self, rows: pa.Table) -> None:
+    def write(self, rows: Callable[[], pa.Table]) -> None:
         if self.pool is None:
             self.written += self._insert(rows)
             return
@@ -272,7 +281,8 @@ class _RowsWriter:
             pending, self.pending = self.pending, None
             self.written += pending.result()
 
-    def _insert(self, rows: pa.Table) -> int:
+    def _insert(self, make_rows: Callable[[], pa.Table]) -> int:
+        rows = make_rows()
         self.con.register("result_rows", rows)
         try:
             sql_run(self.con, f"INSERT INTO {self.target} SELECT * FROM result_rows")
