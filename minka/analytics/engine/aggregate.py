@@ -287,9 +287,9 @@ def _own_cells(dims: Dimensions, batch: Batch, spec: ElementSpec, mine: Bools,
         for breakdown in dims.combination_breakdowns(spec, batch.combinations[c]):
             units[column[breakdown]] += by_combination[n]
             count[column[breakdown]] += tally[n]
-    units = np.ascontiguousarray(units.T).reshape(*shape_tk, len(breakdowns))
-    count = np.ascontiguousarray(count.T).reshape(*shape_tk, len(breakdowns))
-    return Fixed(units, exact.scale), count
+    shape = (*shape_tk, len(breakdowns))
+    return (Fixed(np.ascontiguousarray(units.T).reshape(shape), exact.scale),
+            np.ascontiguousarray(count.T).reshape(shape))
 
 
 def _weights(dims: Dimensions, batch: Batch, spec: ElementSpec, done: dict[str, Cube]
@@ -399,7 +399,8 @@ class ElementValues:
             wanted = self.kept & (self.period_keys < period_limit)[None, :]
             if territories is not None:
                 wanted &= np.isin(self.territory_ids, territories)[:, None]
-            cells = np.flatnonzero(cube.present & wanted[:, :, None])
+            cells = np.flatnonzero(cube.present if wanted.all()
+                                   else cube.present & wanted[:, :, None])
             rest, b = np.divmod(cells, len(cube.breakdowns))
             t, k = np.divmod(rest, len(self.period_keys))
             parts.append(_columns(self.territory_ids[t], self.period_keys[k],
