@@ -61,6 +61,7 @@ from synthetic import (  # noqa: E402
     generate_facts,
     indicator_shapes,
     load_peru_tree,
+    plain_result,
 )
 
 from minka.analytics.engine.model import RESULT_COLUMNS  # noqa: E402
@@ -134,24 +135,6 @@ def sample_keys(tree: Tree) -> list[tuple[str, int, str, str]]:
                      for t in [1, *regions, *provinces] for p in years()]
             keys += [(indicator, t, p, breakdown) for t in districts for p in DISTRICT_PERIODS]
     return keys
-
-
-def plain_result(row: dict) -> dict:
-    """A stored result as JSON-able values by RESULT_COLUMNS type (None for NULL)."""
-    out = {}
-    for name, sql_type in RESULT_COLUMNS.items():
-        value = row.get(name)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            out[name] = None
-        elif sql_type == "DOUBLE":
-            out[name] = float(value)
-        elif sql_type in ("INTEGER", "BIGINT"):
-            out[name] = int(value)
-        elif sql_type == "BOOLEAN":
-            out[name] = bool(value)
-        else:
-            out[name] = str(value)
-    return out
 
 
 def dashboard_region(tree: Tree) -> int:

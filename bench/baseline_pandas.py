@@ -77,9 +77,9 @@ from minka.analytics.engine.model import (
 )
 
 try:  # run as a script from bench/ or imported as bench.baseline_pandas
-    from synthetic import IndicatorShape
+    from synthetic import IndicatorShape, plain_result
 except ImportError:  # pragma: no cover
-    from bench.synthetic import IndicatorShape
+    from bench.synthetic import IndicatorShape, plain_result
 
 PERIOD_TYPES = ("Yearly", "SixMonthly", "Quarterly", "Monthly")  # coarse to fine
 PER_YEAR = np.array([1, 2, 4, 12])  # periods per year, by PERIOD_TYPES index
@@ -507,23 +507,5 @@ def pandas_lookup(indicators: pd.DataFrame, keys: list[tuple[str, int, str, str]
     merged = wanted.merge(subset.assign(found=True), how="left",
                           on=["indicator", "territory_id", "period", "breakdown"])
     found = merged["found"].notna().tolist()
-    return [{**plain_row(row), "found": f}
-            for row, f in zip(merged.astype(object).to_dict("records"), found, strict=True)]
-
-
-def plain_row(row: dict) -> dict:
-    """A result row with JSON-able values by RESULT_COLUMNS type (None for NULL/NaN/NA)."""
-    out = {}
-    for name, sql_type in RESULT_COLUMNS.items():
-        value = row.get(name)
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            out[name] = None
-        elif sql_type == "DOUBLE":
-            out[name] = float(value)
-        elif sql_type in ("INTEGER", "BIGINT"):
-            out[name] = int(value)
-        elif sql_type == "BOOLEAN":
-            out[name] = bool(value)
-        else:
-            out[name] = str(value)
-    return out
+    records = merged.astype(object).where(merged.notna(), None).to_dict("records")
+    return [{**plain_result(row), "found": f} for row, f in zip(records, found, strict=True)]

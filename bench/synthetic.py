@@ -37,6 +37,7 @@ pyarrow Table with exactly the columns of `FACT_COLUMNS`.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,7 @@ import pyarrow as pa
 
 from minka.analytics.engine.model import (
     POPULATION_WEIGHT,
+    RESULT_COLUMNS,
     Aggregation,
     Catalogue,
     ElementSpec,
@@ -348,3 +350,22 @@ def generate_facts(tree: Tree, *, seed: int = 20261122) -> pa.Table:
             "value": pa.array(value, type=pa.float64()),
         }
     )
+
+
+def plain_result(row: dict) -> dict:
+    """A result row (engine or pandas) as JSON-able values by RESULT_COLUMNS type, None
+    for NULL or NaN: how the implementations' rows are compared."""
+    out = {}
+    for name, sql_type in RESULT_COLUMNS.items():
+        value = row.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            out[name] = None
+        elif sql_type == "DOUBLE":
+            out[name] = float(value)
+        elif sql_type in ("INTEGER", "BIGINT"):
+            out[name] = int(value)
+        elif sql_type == "BOOLEAN":
+            out[name] = bool(value)
+        else:
+            out[name] = str(value)
+    return out
